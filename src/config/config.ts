@@ -1,0 +1,145 @@
+import path from "node:path";
+
+/**
+ * The server's whole configuration, read once from the environment. This module is the only place in
+ * the code base that reads `process.env`.
+ */
+export interface Config {
+  /** Interface to listen on. Env `HOST`, default `127.0.0.1`. */
+  host: string;
+  /** TCP port; 0 picks a free one. Env `PORT`, default 8080. */
+  port: number;
+  /** Directory for the SQLite file, the JWT secret and credentials.env. Env `PARLEY_DATA_DIR`, default `./data`. */
+  dataDir: string;
+  /** `postgres://…` for PostgreSQL; unset means a SQLite file in the data dir. Env `DATABASE_URL`. */
+  databaseUrl: string | undefined;
+  /** HMAC secret for id tokens; generated and kept in the data dir when unset. Env `PARLEY_JWT_SECRET`. */
+  jwtSecret: string | undefined;
+  /** Lifetime of an id token. Env `PARLEY_TOKEN_TTL_SECONDS`, default 3600. */
+  tokenTtlSeconds: number;
+  /** When true, conversation endpoints answer 503. Env `PARLEY_MAINTENANCE_MODE`, default false. */
+  maintenanceMode: boolean;
+  /** Interactions (create + interact) a user may start per minute. Env `PARLEY_INTERACTIONS_PER_MINUTE`, default 15. */
+  interactionsPerMinute: number;
+  /** Failed sign-ins per API key id per minute before 429. Env `PARLEY_SIGNIN_FAILURES_PER_MINUTE`, default 5. */
+  signinFailuresPerMinute: number;
+  /** Largest accepted request body for voice messages. Env `PARLEY_MAX_AUDIO_BYTES`, default 25 MiB. */
+  maxAudioBytes: number;
+  /** A request body that sends nothing for this long is answered 408. Env `PARLEY_BODY_STALL_TIMEOUT_MS`, default 10000. */
+  bodyStallTimeoutMs: number;
+  /** pino log level. Env `LOG_LEVEL`, default `info`. */
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Skip creating the demo organization on first start. Env `PARLEY_NO_BOOTSTRAP`, default false. */
+  skipBootstrap: boolean;
+  engines: EngineConfig;
+}
+
+/** Which implementation serves each engine kind, and its options. */
+export interface EngineConfig {
+  /** Env `PARLEY_STT_ENGINE`, default `pocketsphinx`. */
+  stt: string;
+  /** Env `PARLEY_TTS_ENGINE`, default `flite`. */
+  tts: string;
+  /** Voice used when an agent names none or an unknown one. Env `PARLEY_TTS_DEFAULT_VOICE`, default `flite:rms`. */
+  ttsDefaultVoice: string;
+  /** Env `PARLEY_VAD_ENGINE`, default `webrtc`. */
+  vad: string;
+  /** Env `PARLEY_AGENT_ENGINE`, default `rules`. */
+  agent: string;
+  /** Load and exercise engines at start so the first request is not slow. Env `PARLEY_WARMUP`, default true. */
+  warmup: boolean;
+  /** Base URL of an OpenAI-compatible API, for the `openai` engines. Env `OPENAI_BASE_URL`. */
+  openaiBaseUrl: string | undefined;
+  /** Env `OPENAI_API_KEY`. */
+  openaiApiKey: string | undefined;
+  /** Chat model for the `openai` agent. Env `OPENAI_MODEL`, default `gpt-4o-mini`. */
+  openaiModel: string;
+  /** Path of a GGUF model for the `llama` agent. Env `PARLEY_LLAMA_MODEL_PATH`. */
+  llamaModelPath: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === "" ? fallback : value;
+}
+
+function optionalText(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const normalized = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(normalized)) return true;
+  if (["0", "false", "no", "off"].includes(normalized)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = text(env, name, fallback);
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = optionalText(env, "DATABASE_URL");
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("DATABASE_URL", "must start with postgres:// (leave it unset for the SQLite file)");
+  }
+  return {
+    host: text(env, "HOST", "127.0.0.1"),
+    port: integer(env, "PORT", 8080, 0, 65535),
+    dataDir: path.resolve(text(env, "PARLEY_DATA_DIR", "./data")),
+    databaseUrl,
+    jwtSecret: optionalText(env, "PARLEY_JWT_SECRET"),
+    tokenTtlSeconds: integer(env, "PARLEY_TOKEN_TTL_SECONDS", 3600, 60, 30 * 24 * 3600),
+    maintenanceMode: boolean(env, "PARLEY_MAINTENANCE_MODE", false),
+    interactionsPerMinute: integer(env, "PARLEY_INTERACTIONS_PER_MINUTE", 15, 1, 1_000_000),
+    signinFailuresPerMinute: integer(env, "PARLEY_SIGNIN_FAILURES_PER_MINUTE", 5, 1, 1_000_000),
+    maxAudioBytes: integer(env, "PARLEY_MAX_AUDIO_BYTES", 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    bodyStallTimeoutMs: integer(env, "PARLEY_BODY_STALL_TIMEOUT_MS", 10_000, 100, 600_000),
+    logLevel: oneOf(env, "LOG_LEVEL", "info", LOG_LEVELS),
+    skipBootstrap: boolean(env, "PARLEY_NO_BOOTSTRAP", false),
+    engines: {
+      stt: text(env, "PARLEY_STT_ENGINE", "pocketsphinx"),
+      tts: text(env, "PARLEY_TTS_ENGINE", "flite"),
+      ttsDefaultVoice: text(env, "PARLEY_TTS_DEFAULT_VOICE", "flite:rms"),
+      vad: text(env, "PARLEY_VAD_ENGINE", "webrtc"),
+      agent: text(env, "PARLEY_AGENT_ENGINE", "rules"),
+      warmup: boolean(env, "PARLEY_WARMUP", true),
+      openaiBaseUrl: optionalText(env, "OPENAI_BASE_URL"),
+      openaiApiKey: optionalText(env, "OPENAI_API_KEY"),
+      openaiModel: text(env, "OPENAI_MODEL", "gpt-4o-mini"),
+      llamaModelPath: optionalText(env, "PARLEY_LLAMA_MODEL_PATH"),
+    },
+  };
+}

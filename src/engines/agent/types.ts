@@ -1,0 +1,127 @@
+/**
+ * The agent engine contract: given the service's context graph, the conversation's navigation state and
+ * the user's message, produce the agent's action steps and its reply as a stream.
+ *
+ * The engine is transport-free and store-free: the caller loads everything it needs into
+ * `AgentTurnInput`, and persists `AgentTurnDone.nextState` only when the whole turn succeeds.
+ */
+
+/** JSON value the agent keeps between turns (current state, visited states, collected slots...). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Navigation state of one conversation; opaque to everything but the engine that wrote it. */
+export type AgentConversationState = { [key: string]: JsonValue };
+
+/** What the engine needs to know about the agent speaking (from the agent version). */
+export interface AgentPersona {
+  name: string;
+  /** Free-text background and behaviour from the agent version; may be empty. */
+  background: string;
+  behaviors: string[];
+  /** The agent version's `voice_config`, or null when it has none. */
+  voiceConfig: { voice_id: string; stability?: number; similarity_boost?: number; style?: number } | null;
+}
+
+/** The context graph version the engine walks, as stored (spec: service_hierarchical_state_machine). */
+export interface ContextGraph {
+  id: string;
+  version: number;
+  /** The spec's `ServiceHierarchicalStateMachineVersion` body: `states`, `new_user_initial_state`, ... */
+  body: { [key: string]: unknown };
+}
+
+export interface AgentTurnInput {
+  conversationId: string;
+  /** Persona of the agent version in the service's version set. */
+  persona: AgentPersona;
+  graph: ContextGraph;
+  /** The state written by the previous turn's `done`, or null for the conversation's first turn. */
+  state: AgentConversationState | null;
+  /**
+   * The user's message for this turn. `null` on the opening turn of a conversation (the agent speaks
+   * first) and for `skip`. External events arrive as kind `external-event` with their text.
+   */
+  userMessage: { kind: "user-message" | "external-event"; text: string } | null;
+  /** True when the user had finished conversations with this service before (returning user). */
+  isReturningUser: boolean;
+  /** User facts that rules may use (name, timezone, preferred language). */
+  user: { firstName: string; lastName: string; timezone: string; preferredLanguage: string };
+  /** The moment the turn starts; entity resolution (dates like "tomorrow") is relative to it. */
+  now: Date;
+}
+
+/**
+ * One step of the agent's work, shaped as the spec's `CurrentAgentActionEvent.action` object
+ * (`{ type: "navigate-state-machine-state-transitioned", prev_state, ... }` and so on). The transport
+ * wraps it in `{ type: "current-agent-action", action }` and applies the permission and regex filter.
+ */
+export interface AgentActionEvent {
+  kind: "action";
+  action: { type: string; [field: string]: unknown };
+}
+
+/** A piece of the reply text, in order; pieces concatenated form the full message. */
+export interface AgentTextDelta {
+  kind: "text-delta";
+  text: string;
+}
+
+/**
+ * The turn ended. `nextState` is persisted with the interaction; when `conversationCompleted` is true the
+ * conversation is marked finished.
+ */
+export interface AgentTurnDone {
+  kind: "done";
+  nextState: AgentConversationState;
+  fullMessage: string;
+  conversationCompleted: boolean;
+  /** Name of the state the conversation is in after this turn (for insights). */
+  currentStateName: string;
+}
+
+/**
+ * A long-running step has started: a place in the graph where the agent may stall (tool call, decision,
+ * reflection, tool parameter generation) with its authored fillers. The turn runner starts the filler
+ * timer on it and cancels the timer at `step-ended` with the same `stepId`.
+ */
+export interface AgentStepStarted {
+  kind: "step-started";
+  stepId: string;
+  /** The action event that announced the step (becomes `previously_started_event` of a filler). */
+  startedEvent: AgentActionEvent["action"];
+  /** Authored filler phrases (at most 5); empty when the place has none. */
+  fillers: string[];
+  /** Seconds after which a filler is due (0 < s ≤ 10); absent when there are no fillers. */
+  fillerTriggeredAfterSeconds?: number;
+}
+
+export interface AgentStepEnded {
+  kind: "step-ended";
+  stepId: string;
+}
+
+export type AgentEvent =
+  AgentActionEvent | AgentTextDelta | AgentStepStarted | AgentStepEnded | AgentTurnDone;
+
+export interface AgentCapabilities {
+  /** True when text deltas are produced as the reply is generated (not all at the end). */
+  streamsText: boolean;
+  /** Languages the engine can converse in, as BCP 47 tags or "*" for any. */
+  languages: string[];
+}
+
+export interface AgentEngine {
+  readonly name: string;
+  readonly capabilities: AgentCapabilities;
+  /**
+   * Runs one turn. The stream ends with exactly one `done` event, or throws (an AppError for a client
+   * mistake). Aborting `signal` stops the work and ends the stream with an AbortError.
+   */
+  runTurn(input: AgentTurnInput, options: { signal: AbortSignal }): AsyncIterable<AgentEvent>;
+  /**
+   * The phrases the user is expected to say next in the given state (for example the answers a decision
+   * state's exit conditions describe), or null when the answer is open. Speech recognition uses this to
+   * try a grammar first.
+   */
+  expectedUserReplies(graph: ContextGraph, state: AgentConversationState | null): string[] | null;
+}
