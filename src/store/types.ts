@@ -1,0 +1,272 @@
+import type { AgentConversationState } from "../engines/agent/types.js";
+
+/** JSON object as stored (agent bodies, graph bodies, insights, user models). */
+export type JsonObject = { [key: string]: unknown };
+
+export interface Organization {
+  id: string;
+  name: string;
+  title: string;
+  createdAt: string;
+}
+
+export interface Role {
+  id: string;
+  organizationId: string;
+  name: string;
+  description: string;
+  permissions: string[];
+}
+
+export interface User {
+  id: string;
+  organizationId: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  roleName: string;
+  preferredLanguage: string;
+  timezone: string;
+  userModel: JsonObject;
+  createdAt: string;
+}
+
+export interface ApiKey {
+  id: string;
+  organizationId: string;
+  userId: string;
+  secretHash: string;
+  roleName: string;
+  expiresAt: string;
+  createdAt: string;
+}
+
+/** An agent or a context graph: a named thing with numbered, immutable versions. */
+export interface VersionedEntity {
+  id: string;
+  organizationId: string;
+  name: string;
+  description: string;
+  createdAt: string;
+}
+
+export interface EntityVersion {
+  id: string;
+  organizationId: string;
+  parentId: string;
+  version: number;
+  body: JsonObject;
+  createdAt: string;
+}
+
+/** One named version set of a service (`release`, `edge`, ...). */
+export interface VersionSet {
+  agent_version_number: number | null;
+  service_hierarchical_state_machine_version_number: number | null;
+  llm_model_preferences: JsonObject;
+}
+
+export interface Service {
+  id: string;
+  organizationId: string;
+  name: string;
+  description: string;
+  agentId: string;
+  graphId: string;
+  isActive: boolean;
+  tags: Record<string, string | null>;
+  versionSets: Record<string, VersionSet>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Conversation {
+  id: string;
+  organizationId: string;
+  userId: string;
+  serviceId: string;
+  versionSetName: string;
+  isFinished: boolean;
+  agentState: AgentConversationState | null;
+  tags: Record<string, string | null>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Interaction {
+  id: string;
+  organizationId: string;
+  conversationId: string;
+  sequence: number;
+  stateName: string;
+  insights: JsonObject;
+  createdAt: string;
+}
+
+export type MessageType = "user-message" | "agent-message" | "agent-inner-thought" | "external-event";
+
+export interface Message {
+  id: string;
+  organizationId: string;
+  conversationId: string;
+  interactionId: string;
+  /** Order within the conversation, from 0. */
+  sequence: number;
+  senderKind: "user" | "agent" | "system";
+  senderName: string;
+  messageType: MessageType;
+  format: "text" | "voice";
+  content: string;
+  audio: Uint8Array | null;
+  audioMimeType: string | null;
+  createdAt: string;
+}
+
+/** Paging over a list; `continuationToken` is the offset of the next page (the API's integer token). */
+export interface PageRequest {
+  limit: number;
+  continuationToken: number;
+  /** Fields with `+` (ascending) or `-` (descending) prefix, e.g. `-created_at`. */
+  sortBy: string[];
+}
+
+export interface Page<T> {
+  items: T[];
+  hasMore: boolean;
+  continuationToken: number | null;
+}
+
+export interface ConversationFilter {
+  ids?: string[];
+  userIds?: string[];
+  serviceIds?: string[];
+  isFinished?: boolean;
+}
+
+export interface MessageFilter {
+  ids?: string[];
+  messageTypes?: string[];
+  interactionIds?: string[];
+}
+
+/** The whole of one finished turn, written atomically by `commitInteraction`. */
+export interface InteractionCommit {
+  interaction: Interaction;
+  /** Messages of the turn in order (external events, the user message, the agent message). */
+  messages: Message[];
+  conversationUpdate: { agentState: AgentConversationState; isFinished: boolean; updatedAt: string };
+}
+
+/**
+ * Persistence. Every method that reads or writes org data takes the organization id, so no call can
+ * reach another organization's rows.
+ */
+export interface Store {
+  readonly dialect: "sqlite" | "postgres";
+
+  createOrganization(org: Organization): Promise<void>;
+  getOrganization(idOrName: string): Promise<Organization | undefined>;
+
+  upsertRole(role: Role): Promise<void>;
+  getRole(orgId: string, name: string): Promise<Role | undefined>;
+  listRoles(orgId: string): Promise<Role[]>;
+
+  createUser(user: User): Promise<void>;
+  getUser(orgId: string, userId: string): Promise<User | undefined>;
+  findUserByEmail(orgId: string, email: string): Promise<User | undefined>;
+  listUsers(
+    orgId: string,
+    filter: { userIds?: string[]; emails?: string[] },
+    page: PageRequest,
+  ): Promise<Page<User>>;
+  updateUser(user: User): Promise<void>;
+  deleteUser(orgId: string, userId: string): Promise<boolean>;
+
+  createApiKey(key: ApiKey): Promise<void>;
+  getApiKey(orgId: string, keyId: string): Promise<ApiKey | undefined>;
+  listApiKeys(orgId: string, page: PageRequest): Promise<Page<ApiKey>>;
+  deleteApiKey(orgId: string, keyId: string): Promise<boolean>;
+
+  createVersioned(kind: VersionedKind, entity: VersionedEntity): Promise<void>;
+  getVersioned(kind: VersionedKind, orgId: string, id: string): Promise<VersionedEntity | undefined>;
+  listVersioned(
+    kind: VersionedKind,
+    orgId: string,
+    filter: { ids?: string[] },
+    page: PageRequest,
+  ): Promise<Page<VersionedEntity>>;
+  deleteVersioned(kind: VersionedKind, orgId: string, id: string): Promise<boolean>;
+  /** Adds the next version (1, 2, ...) and returns it. */
+  addVersion(
+    kind: VersionedKind,
+    orgId: string,
+    parentId: string,
+    body: JsonObject,
+    createdAt: string,
+  ): Promise<EntityVersion>;
+  getVersion(
+    kind: VersionedKind,
+    orgId: string,
+    parentId: string,
+    version: number | "latest",
+  ): Promise<EntityVersion | undefined>;
+  listVersions(
+    kind: VersionedKind,
+    orgId: string,
+    parentId: string,
+    page: PageRequest,
+  ): Promise<Page<EntityVersion>>;
+
+  createService(service: Service): Promise<void>;
+  getService(orgId: string, id: string): Promise<Service | undefined>;
+  listServices(
+    orgId: string,
+    filter: { ids?: string[]; isActive?: boolean },
+    page: PageRequest,
+  ): Promise<Page<Service>>;
+  updateService(service: Service): Promise<void>;
+
+  createConversation(conversation: Conversation): Promise<void>;
+  getConversation(orgId: string, id: string): Promise<Conversation | undefined>;
+  findUnfinishedConversation(
+    orgId: string,
+    userId: string,
+    serviceId: string,
+  ): Promise<Conversation | undefined>;
+  listConversations(
+    orgId: string,
+    filter: ConversationFilter,
+    page: PageRequest,
+  ): Promise<Page<Conversation>>;
+  setConversationFinished(orgId: string, id: string, updatedAt: string): Promise<void>;
+  setConversationTags(
+    orgId: string,
+    id: string,
+    tags: Record<string, string | null>,
+    updatedAt: string,
+  ): Promise<void>;
+  deleteConversation(orgId: string, id: string): Promise<void>;
+  countFinishedConversations(orgId: string, userId: string, serviceId: string): Promise<number>;
+
+  getInteraction(orgId: string, conversationId: string, id: string): Promise<Interaction | undefined>;
+  countInteractions(orgId: string, conversationId: string): Promise<number>;
+  commitInteraction(orgId: string, commit: InteractionCommit): Promise<void>;
+
+  getMessage(orgId: string, conversationId: string, id: string): Promise<Message | undefined>;
+  listMessages(
+    orgId: string,
+    conversationId: string,
+    filter: MessageFilter,
+    page: PageRequest,
+  ): Promise<Page<Message>>;
+  conversationMessageStats(
+    orgId: string,
+    conversationId: string,
+  ): Promise<{ count: number; lastMessage: string }>;
+
+  /** Runs `work` in one database transaction: everything it writes lands, or nothing does. */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type VersionedKind = "agent" | "context_graph";
