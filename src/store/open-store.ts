@@ -52,7 +52,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) {
     await db.destroy();
-    throw error instanceof Error ? error : new Error(`Database migration failed: ${String(error)}`);
+    throw error instanceof Error ? error : new Error(`Database migration failed: ${JSON.stringify(error)}`);
   }
   return new SqlStore(db, dialect, () => db.destroy());
 }
