@@ -1,0 +1,52 @@
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { isAppError } from "../lib/app-error.js";
+import { loggerOptions } from "../observability/logger.js";
+import { createAppState, type AppDeps } from "./deps.js";
+import { adminRoutes } from "./routes/admin.js";
+import { conversationRoutes } from "./routes/conversation.js";
+import { organizationRoutes } from "./routes/organization.js";
+import { userRoutes } from "./routes/user.js";
+
+/** Builds the HTTP server with every route; the caller decides where it listens. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(deps.config),
+    bodyLimit: 1024 * 1024,
+    // Query parameters may repeat (`id=a&id=b`); the default parser turns repeats into arrays.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const state = createAppState(deps.config);
+
+  // Multipart and audio bodies are streamed by the routes themselves, not buffered by Fastify.
+  app.addContentTypeParser(["multipart/form-data"], (_request, _payload, done) => done(null, undefined));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isAppError(error)) {
+      if (error.httpStatus >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+      const detail = error.detail ?? error.message;
+      return reply.code(error.httpStatus).send({ detail });
+    }
+    if (error.validation !== undefined) {
+      return reply.code(422).send({
+        detail: error.validation.map((issue) => ({
+          loc: [error.validationContext ?? "body", ...issue.instancePath.split("/").filter(Boolean)],
+          msg: issue.message ?? "invalid",
+          type: "value_error",
+        })),
+      });
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      const status =
+        error.statusCode === 400 && error.code === "FST_ERR_CTP_INVALID_JSON_BODY" ? 422 : error.statusCode;
+      return reply.code(status).send({ detail: error.message });
+    }
+    request.log.error({ err: error }, "unhandled error");
+    return reply.code(500).send({ detail: "Internal server error" });
+  });
+
+  await app.register(organizationRoutes(deps, state));
+  await app.register(userRoutes(deps, state));
+  await app.register(adminRoutes(deps));
+  await app.register(conversationRoutes(deps, state));
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { Config } from "../config/config.js";
+import type { AgentEngine } from "../engines/agent/types.js";
+import type { Store } from "../store/types.js";
+import { SlidingWindowLimiter } from "./rate-limit.js";
+import type { TokenService } from "./tokens.js";
+
+/** Everything the HTTP layer needs, built once by the composition root. */
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  tokens: TokenService;
+  engines: { agent: AgentEngine };
+  /** Current time; injectable so tests can move the clock. */
+  now: () => Date;
+}
+
+/** Per-process state shared by the routes: limiters and the conversations with a turn running. */
+export interface AppState {
+  interactionLimiter: SlidingWindowLimiter;
+  signinFailureLimiter: SlidingWindowLimiter;
+  busyConversations: Set<string>;
+}
+
+export function createAppState(config: Config): AppState {
+  return {
+    interactionLimiter: new SlidingWindowLimiter(config.interactionsPerMinute, 60_000),
+    signinFailureLimiter: new SlidingWindowLimiter(config.signinFailuresPerMinute, 60_000),
+    busyConversations: new Set(),
+  };
+}

@@ -1,0 +1,358 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { newId } from "../../domain/ids.js";
+import { AppError } from "../../lib/app-error.js";
+import type { Service, VersionSet } from "../../store/types.js";
+import { authenticate, requirePermission } from "../auth.js";
+import type { AppDeps } from "../deps.js";
+import { hashApiKeySecret, newApiKeySecret } from "../tokens.js";
+import {
+  booleanParam,
+  idListParam,
+  pageParams,
+  requireId,
+  validationError,
+  textOf,
+} from "../request-helpers.js";
+import { registerVersionedRoutes } from "./admin-versioned.js";
+
+type OrgParams = { organization: string };
+type Body = Record<string, unknown> | undefined;
+
+/** ISO-8601 duration (days, hours, minutes, seconds) in milliseconds, or undefined when malformed. */
+export function parseIsoDurationMs(text: string): number | undefined {
+  const match = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
+  if (match === null || text === "P" || text.endsWith("T")) return undefined;
+  const [, w, d, h, m, s] = match.map((v) => Number(v ?? 0));
+  return ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (m ?? 0)) * 60_000 + (s ?? 0) * 1000;
+}
+
+function versionSetOf(value: unknown, location: string[]): VersionSet {
+  if (typeof value !== "object" || value === null)
+    throw validationError(location, "must be a version set object");
+  const set = value as Record<string, unknown>;
+  const number = (name: string) => {
+    const v = set[name];
+    if (v === null) return null;
+    if (!Number.isInteger(v)) throw validationError([...location, name], "must be an integer or null");
+    return v as number;
+  };
+  return {
+    agent_version_number: number("agent_version_number"),
+    service_hierarchical_state_machine_version_number: number(
+      "service_hierarchical_state_machine_version_number",
+    ),
+    llm_model_preferences: (set.llm_model_preferences ?? {}) as Record<string, unknown>,
+  };
+}
+
+/** API keys, agents, context graphs and services. */
+export function adminRoutes(deps: AppDeps) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const auth = (request: FastifyRequest<{ Params: OrgParams }>) =>
+      authenticate(deps, request, request.params.organization);
+
+    app.post<{ Params: OrgParams; Body: Body }>(
+      "/v1/:organization/organization/api_key/",
+      async (request, reply) => {
+        const principal = await auth(request);
+        requirePermission(principal, "Organization:CreateAPIKey");
+        const body = request.body ?? {};
+        const durationMs = typeof body.duration === "string" ? parseIsoDurationMs(body.duration) : undefined;
+        if (durationMs === undefined)
+          throw validationError(["body", "duration"], "must be an ISO-8601 duration");
+        if (durationMs < 86_400_000 || durationMs > 90 * 86_400_000) {
+          throw validationError(["body", "duration"], "must be between 1 and 90 days");
+        }
+        const roleName = typeof body.role_name === "string" ? body.role_name : principal.user.roleName;
+        if ((await deps.store.getRole(principal.organization.id, roleName)) === undefined) {
+          throw new AppError("not_found", `Role ${roleName} not found`);
+        }
+        const secret = newApiKeySecret();
+        const now = deps.now();
+        const key = {
+          id: newId(),
+          organizationId: principal.organization.id,
+          userId: principal.user.id,
+          secretHash: hashApiKeySecret(secret),
+          roleName,
+          expiresAt: new Date(now.getTime() + durationMs).toISOString(),
+          createdAt: now.toISOString(),
+        };
+        await deps.store.createApiKey(key);
+        return reply.code(201).send({ api_key_id: key.id, api_key: secret, expires_at: key.expiresAt });
+      },
+    );
+
+    app.get<{ Params: OrgParams; Querystring: Record<string, unknown> }>(
+      "/v1/:organization/organization/api_key/",
+      async (request) => {
+        const principal = await auth(request);
+        requirePermission(principal, "Organization:GetAPIKey");
+        const page = await deps.store.listApiKeys(principal.organization.id, {
+          ...pageParams(request.query, 100),
+        });
+        const roles = await deps.store.listRoles(principal.organization.id);
+        return {
+          api_keys: page.items.map((key) => ({
+            _id: key.id,
+            name: null,
+            org_id: key.organizationId,
+            created_at: key.createdAt,
+            updated_at: key.createdAt,
+            key_id: key.id,
+            expires_at: key.expiresAt,
+            creator: { user_id: key.userId, org_id: key.organizationId },
+            role_id: roles.find((r) => r.name === key.roleName)?.id ?? key.roleName,
+          })),
+        };
+      },
+    );
+
+    app.delete<{ Params: OrgParams & { api_key_id: string } }>(
+      "/v1/:organization/organization/api_key/:api_key_id/",
+      async (request) => {
+        const principal = await auth(request);
+        requirePermission(principal, "Organization:DeleteAPIKey");
+        if (!(await deps.store.deleteApiKey(principal.organization.id, request.params.api_key_id))) {
+          throw new AppError("not_found", `API key ${request.params.api_key_id} not found`);
+        }
+        return { deleted_key_id: request.params.api_key_id };
+      },
+    );
+
+    registerVersionedRoutes(app, deps, auth, {
+      kind: "agent",
+      path: "/v1/:organization/organization/agent",
+      idParam: "agent_id",
+      nameField: "agent_name",
+      listField: "agents",
+      versionsField: "agent_versions",
+      permissions: {
+        create: "Organization:CreateAgent",
+        read: "Organization:GetAgent",
+        delete: "Organization:DeleteAgent",
+        createVersion: "Organization:CreateAgentVersion",
+      },
+      requiredVersionFields: [],
+      versionInstance: (v, principal) => {
+        const body = v.body as Record<string, unknown>;
+        return {
+          org_id: v.organizationId,
+          agent_id: v.parentId,
+          version: v.version,
+          voice_config: body.voice_config ?? null,
+          initials: body.initials ?? "",
+          identity: body.identity ?? {
+            name: "Agent",
+            role: "Assistant",
+            developed_by: "Parley",
+            default_spoken_language: "eng",
+            relationship_to_developer: {
+              ownership: "-",
+              type: "-",
+              conversation_visibility: "-",
+              thought_visibility: "-",
+            },
+          },
+          background: body.background ?? "",
+          behaviors: body.behaviors ?? [],
+          communication_patterns: body.communication_patterns ?? [],
+          created_at: v.createdAt,
+          creator: { org_id: v.organizationId, user_id: principal.user.id },
+        };
+      },
+    });
+
+    registerVersionedRoutes(app, deps, auth, {
+      kind: "context_graph",
+      path: "/v1/:organization/organization/service_hierarchical_state_machine",
+      idParam: "service_hierarchical_state_machine_id",
+      nameField: "state_machine_name",
+      listField: "service_hierarchical_state_machines",
+      versionsField: "state_machine_versions",
+      permissions: {
+        create: "Organization:CreateServiceHierarchicalStateMachine",
+        read: "Organization:GetServiceHierarchicalStateMachine",
+        delete: "Organization:DeleteServiceHierarchicalStateMachine",
+        createVersion: "Organization:CreateServiceHierarchicalStateMachineVersion",
+      },
+      requiredVersionFields: [
+        "description",
+        "states",
+        "new_user_initial_state",
+        "returning_user_initial_state",
+        "terminal_state",
+      ],
+      versionInstance: (v, principal) => ({
+        references: {},
+        global_intra_state_navigation_guidelines: [],
+        global_action_guidelines: [],
+        global_boundary_constraints: [],
+        ...v.body,
+        org_id: v.organizationId,
+        service_hierarchical_state_machine_id: v.parentId,
+        version: v.version,
+        created_at: v.createdAt,
+        creator: { org_id: v.organizationId, user_id: principal.user.id },
+      }),
+    });
+
+    const serviceInstance = (service: Service) => ({
+      id: service.id,
+      name: service.name,
+      version_sets: service.versionSets,
+      description: service.description,
+      is_active: service.isActive,
+      service_hierarchical_state_machine_id: service.graphId,
+      agent_id: service.agentId,
+      tags: Object.entries(service.tags).map(([key, value]) => ({ key, value })),
+      keyterms: [],
+      creator: { org_id: service.organizationId, user_id: service.organizationId },
+      updated_by: { org_id: service.organizationId, user_id: service.organizationId },
+    });
+
+    app.get<{ Params: OrgParams; Querystring: Record<string, unknown> }>(
+      "/v1/:organization/service/",
+      async (request) => {
+        const principal = await auth(request);
+        requirePermission(principal, "Service:GetService");
+        const isActive = booleanParam(request.query, "is_active");
+        const page = await deps.store.listServices(
+          principal.organization.id,
+          { ids: idListParam(request.query, "id"), ...(isActive === undefined ? {} : { isActive }) },
+          pageParams(request.query),
+        );
+        return {
+          services: page.items.map(serviceInstance),
+          has_more: page.hasMore,
+          continuation_token: page.continuationToken,
+          filter_values: null,
+        };
+      },
+    );
+
+    const requireExisting = async (
+      orgId: string,
+      kind: "agent" | "context_graph",
+      id: string,
+      field: string,
+    ) => {
+      requireId(id, ["body", field]);
+      if ((await deps.store.getVersioned(kind, orgId, id)) === undefined) {
+        throw new AppError("not_found", `${field} ${id} not found`);
+      }
+    };
+
+    app.post<{ Params: OrgParams; Body: Body }>("/v1/:organization/service/", async (request, reply) => {
+      const principal = await auth(request);
+      requirePermission(principal, "Service:CreateService");
+      const body = request.body ?? {};
+      const orgId = principal.organization.id;
+      for (const field of ["name", "description"]) {
+        if (typeof body[field] !== "string" || (body[field]).trim() === "") {
+          throw validationError(["body", field], "is required");
+        }
+      }
+      if (typeof body.is_active !== "boolean")
+        throw validationError(["body", "is_active"], "must be a boolean");
+      const agentId = textOf(body.agent_id);
+      const graphId = textOf(body.service_hierarchical_state_machine_id);
+      await requireExisting(orgId, "agent", agentId, "agent_id");
+      await requireExisting(orgId, "context_graph", graphId, "service_hierarchical_state_machine_id");
+      const release =
+        body.release_version_set === undefined || body.release_version_set === null
+          ? {
+              agent_version_number: null,
+              service_hierarchical_state_machine_version_number: null,
+              llm_model_preferences: {},
+            }
+          : versionSetOf(body.release_version_set, ["body", "release_version_set"]);
+      const now = deps.now().toISOString();
+      const service: Service = {
+        id: newId(),
+        organizationId: orgId,
+        name: (body.name as string).trim(),
+        description: (body.description as string).trim(),
+        agentId,
+        graphId,
+        isActive: body.is_active,
+        tags: (body.tags ?? {}) as Record<string, string | null>,
+        versionSets: {
+          release,
+          edge: {
+            agent_version_number: null,
+            service_hierarchical_state_machine_version_number: null,
+            llm_model_preferences: {},
+          },
+        },
+        createdAt: now,
+        updatedAt: now,
+      };
+      await deps.store.createService(service);
+      return reply.code(201).send({ id: service.id });
+    });
+
+    const loadService = async (orgId: string, id: string) => {
+      requireId(id, ["path", "service_id"]);
+      const service = await deps.store.getService(orgId, id);
+      if (service === undefined) throw new AppError("not_found", `Service ${id} not found`);
+      return service;
+    };
+
+    app.post<{ Params: OrgParams & { service_id: string }; Body: Body }>(
+      "/v1/:organization/service/:service_id/",
+      async (request, reply) => {
+        const principal = await auth(request);
+        requirePermission(principal, "Service:UpdateService");
+        const orgId = principal.organization.id;
+        const service = await loadService(orgId, request.params.service_id);
+        const body = request.body ?? {};
+        const updated: Service = { ...service, updatedAt: deps.now().toISOString() };
+        if (typeof body.name === "string") updated.name = body.name;
+        if (typeof body.description === "string") updated.description = body.description;
+        if (typeof body.is_active === "boolean") updated.isActive = body.is_active;
+        if (typeof body.agent_id === "string") {
+          await requireExisting(orgId, "agent", body.agent_id, "agent_id");
+          updated.agentId = body.agent_id;
+        }
+        if (typeof body.service_hierarchical_state_machine_id === "string") {
+          const graphId = body.service_hierarchical_state_machine_id;
+          await requireExisting(orgId, "context_graph", graphId, "service_hierarchical_state_machine_id");
+          updated.graphId = graphId;
+        }
+        if (typeof body.tags === "object" && body.tags !== null)
+          updated.tags = body.tags as Record<string, string | null>;
+        await deps.store.updateService(updated);
+        return reply.code(200).send(null);
+      },
+    );
+
+    app.put<{ Params: OrgParams & { service_id: string; version_set_name: string }; Body: Body }>(
+      "/v1/:organization/service/:service_id/version_sets/:version_set_name/",
+      async (request, reply) => {
+        const principal = await auth(request);
+        requirePermission(principal, "Service:UpdateVersionSet");
+        const orgId = principal.organization.id;
+        const service = await loadService(orgId, request.params.service_id);
+        const set = versionSetOf(request.body?.version_set, ["body", "version_set"]);
+        for (const [kind, parent, number] of [
+          ["agent", service.agentId, set.agent_version_number],
+          ["context_graph", service.graphId, set.service_hierarchical_state_machine_version_number],
+        ] as const) {
+          if (number !== null && (await deps.store.getVersion(kind, orgId, parent, number)) === undefined) {
+            throw new AppError(
+              "not_found",
+              `Version ${number} of the service's ${kind.replace("_", " ")} not found`,
+            );
+          }
+        }
+        await deps.store.updateService({
+          ...service,
+          versionSets: { ...service.versionSets, [request.params.version_set_name]: set },
+          updatedAt: deps.now().toISOString(),
+        });
+        return reply.code(204).send();
+      },
+    );
+  };
+}

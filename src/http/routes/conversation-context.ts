@@ -1,0 +1,68 @@
+import type { AgentPersona, ContextGraph } from "../../engines/agent/types.js";
+import { AppError } from "../../lib/app-error.js";
+import type { Conversation, Service, Store } from "../../store/types.js";
+
+export interface ServiceContext {
+  service: Service;
+  versionSetName: string;
+  persona: AgentPersona;
+  graph: ContextGraph;
+  agentVersion: number;
+  graphVersion: number;
+}
+
+/** Loads the agent version and context graph version a service's version set points at. */
+export async function loadServiceContext(
+  store: Store,
+  orgId: string,
+  serviceId: string,
+  versionSetName: string,
+): Promise<ServiceContext> {
+  const service = await store.getService(orgId, serviceId);
+  if (service === undefined) throw new AppError("not_found", `Service ${serviceId} not found`);
+  const versionSet = service.versionSets[versionSetName];
+  if (versionSet === undefined) throw new AppError("not_found", `Version set ${versionSetName} not found`);
+  const agentVersion = await store.getVersion(
+    "agent",
+    orgId,
+    service.agentId,
+    versionSet.agent_version_number ?? "latest",
+  );
+  const graphVersion = await store.getVersion(
+    "context_graph",
+    orgId,
+    service.graphId,
+    versionSet.service_hierarchical_state_machine_version_number ?? "latest",
+  );
+  if (agentVersion === undefined || graphVersion === undefined) {
+    throw new AppError(
+      "not_found",
+      `Version set ${versionSetName} points at a missing agent or context graph version`,
+    );
+  }
+  const body = agentVersion.body;
+  const identity = (body.identity ?? {}) as { name?: string };
+  const voiceConfig = (body.voice_config ?? null) as AgentPersona["voiceConfig"];
+  return {
+    service,
+    versionSetName,
+    persona: {
+      name: identity.name ?? "Agent",
+      background: typeof body.background === "string" ? body.background : "",
+      behaviors: Array.isArray(body.behaviors) ? body.behaviors.map(String) : [],
+      voiceConfig,
+    },
+    graph: { id: service.graphId, version: graphVersion.version, body: graphVersion.body },
+    agentVersion: agentVersion.version,
+    graphVersion: graphVersion.version,
+  };
+}
+
+export function loadConversationContext(store: Store, conversation: Conversation): Promise<ServiceContext> {
+  return loadServiceContext(
+    store,
+    conversation.organizationId,
+    conversation.serviceId,
+    conversation.versionSetName,
+  );
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage } from "node:http";
+import { Busboy } from "@fastify/busboy";
+import { AppError } from "../../lib/app-error.js";
+import { validationError, textOf } from "../request-helpers.js";
+
+/** The interact request body (multipart form per the spec; a JSON object with the same fields is accepted). */
+export interface InteractBody {
+  initialMessageType: "user-message" | "external-event" | "skip";
+  recordedMessage: string;
+  externalEventContents: string[];
+  externalEventTimestamps: string[];
+}
+
+const MAX_TEXT_BODY_BYTES = 1024 * 1024;
+
+function collectMultipart(raw: IncomingMessage): Promise<Map<string, string[]>> {
+  return new Promise((resolve, reject) => {
+    const fields = new Map<string, string[]>();
+    const add = (name: string, value: string) => fields.set(name, [...(fields.get(name) ?? []), value]);
+    let busboy;
+    try {
+      busboy = Busboy({
+        headers: raw.headers as { "content-type": string },
+        limits: { fieldSize: MAX_TEXT_BODY_BYTES, fileSize: MAX_TEXT_BODY_BYTES },
+      });
+    } catch (error) {
+      reject(new AppError("unprocessable", "Malformed multipart body", { cause: error }));
+      return;
+    }
+    busboy.on("field", (name, value) => add(name, value));
+    busboy.on("file", (name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => add(name, Buffer.concat(chunks).toString("utf8")));
+    });
+    busboy.on("finish", () => resolve(fields));
+    busboy.on("error", (error) =>
+      reject(new AppError("unprocessable", "Malformed multipart body", { cause: error })),
+    );
+    raw.pipe(busboy);
+  });
+}
+
+function fromFields(get: (name: string) => string[]): InteractBody {
+  const type = get("initial_message_type")[0] ?? "user-message";
+  if (type !== "user-message" && type !== "external-event" && type !== "skip") {
+    throw validationError(["body", "initial_message_type"], "must be user-message, external-event or skip");
+  }
+  const recordedMessage = get("recorded_message")[0];
+  if (recordedMessage === undefined) throw validationError(["body", "recorded_message"], "is required");
+  const body: InteractBody = {
+    initialMessageType: type,
+    recordedMessage,
+    externalEventContents: get("external_event_message_content"),
+    externalEventTimestamps: get("external_event_message_timestamp"),
+  };
+  if (type === "skip") {
+    if (recordedMessage.length > 0)
+      throw validationError(["body", "recorded_message"], "must be empty for skip");
+    if (body.externalEventContents.length > 0) {
+      throw validationError(["body", "external_event_message_content"], "must be empty for skip");
+    }
+  } else if (recordedMessage.trim().length === 0) {
+    throw new AppError("bad_request", "The user message is empty");
+  }
+  if (body.externalEventContents.length !== body.externalEventTimestamps.length) {
+    throw validationError(
+      ["body", "external_event_message_timestamp"],
+      "needs one timestamp per external event",
+    );
+  }
+  return body;
+}
+
+/** Reads a text interact body: multipart/form-data, or JSON carrying the same field names. */
+export async function readInteractBody(raw: IncomingMessage, parsedJson: unknown): Promise<InteractBody> {
+  const contentType = raw.headers["content-type"] ?? "";
+  if (contentType.startsWith("multipart/form-data")) {
+    const fields = await collectMultipart(raw);
+    return fromFields((name) => fields.get(name) ?? fields.get(`${name}[]`) ?? []);
+  }
+  if (typeof parsedJson === "object" && parsedJson !== null) {
+    const json = parsedJson as Record<string, unknown>;
+    return fromFields((name) => {
+      const value = json[name];
+      if (value === undefined || value === null) return [];
+      return Array.isArray(value) ? value.map(textOf) : [textOf(value)];
+    });
+  }
+  throw validationError(["header", "content-type"], "must be multipart/form-data");
+}
+
+/**
+ * External events must lie in the past, in order, and not before the conversation started
+ * (400 otherwise, as the spec says).
+ */
+export function checkExternalEventTimestamps(
+  timestamps: string[],
+  conversationCreatedAt: string,
+  now: Date,
+): void {
+  let previous = Date.parse(conversationCreatedAt);
+  for (const timestamp of timestamps) {
+    const time = Date.parse(timestamp);
+    if (Number.isNaN(time))
+      throw validationError(["body", "external_event_message_timestamp"], "must be a date-time");
+    if (time > now.getTime())
+      throw new AppError("bad_request", "External event timestamps must be in the past");
+    if (time < previous) {
+      throw new AppError("bad_request", "External event timestamps are inconsistent with the conversation");
+    }
+    previous = time;
+  }
+}

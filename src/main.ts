@@ -1,0 +1,112 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "./config/config.js";
+import { createRulesAgentEngine } from "./engines/agent/rules/index.js";
+import type { AgentEngine } from "./engines/agent/types.js";
+import { newId } from "./domain/ids.js";
+import { buildApp } from "./http/app.js";
+import { hashApiKeySecret, newApiKeySecret, resolveJwtSecret, TokenService } from "./http/tokens.js";
+import { ADMIN_ROLE_NAME } from "./domain/permissions.js";
+import { openStore } from "./store/open-store.js";
+import { seedDemo } from "./store/seed-demo.js";
+import type { Store } from "./store/types.js";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export interface DemoCredentials {
+  AMIGO_BASE_URL: string;
+  AMIGO_ORGANIZATION_ID: string;
+  AMIGO_USER_ID: string;
+  AMIGO_API_KEY_ID: string;
+  AMIGO_API_KEY: string;
+  AMIGO_SERVICE_ID: string;
+}
+
+/**
+ * Seeds the demo organization and issues a new API key for its admin (a key's secret is stored hashed
+ * and cannot be shown again, so every call makes a new key valid for 90 days).
+ */
+export async function bootstrapDemo(
+  store: Store,
+  baseUrl: string,
+  now = new Date(),
+): Promise<DemoCredentials> {
+  const seed = await seedDemo(store, now);
+  const secret = newApiKeySecret();
+  const keyId = newId();
+  await store.createApiKey({
+    id: keyId,
+    organizationId: seed.organizationId,
+    userId: seed.userId,
+    secretHash: hashApiKeySecret(secret),
+    roleName: ADMIN_ROLE_NAME,
+    expiresAt: new Date(now.getTime() + 90 * 86_400_000).toISOString(),
+    createdAt: now.toISOString(),
+  });
+  return {
+    AMIGO_BASE_URL: baseUrl,
+    AMIGO_ORGANIZATION_ID: seed.organizationId,
+    AMIGO_USER_ID: seed.userId,
+    AMIGO_API_KEY_ID: keyId,
+    AMIGO_API_KEY: secret,
+    AMIGO_SERVICE_ID: seed.serviceId,
+  };
+}
+
+export function credentialsDotenv(credentials: DemoCredentials): string {
+  return `${Object.entries(credentials)
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n")}\n`;
+}
+
+export function createAgentEngine(config: Config): AgentEngine {
+  if (config.engines.agent === "rules") return createRulesAgentEngine();
+  throw new Error(`PARLEY_AGENT_ENGINE "${config.engines.agent}" is not available (known: rules)`);
+}
+
+/** Composition root: config → store → engines → HTTP server, listening. */
+export async function startServer(
+  config: Config,
+  options: { agent?: AgentEngine } = {},
+): Promise<RunningServer> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const tokens = new TokenService(resolveJwtSecret(config.jwtSecret, config.dataDir), config.tokenTtlSeconds);
+  const app = await buildApp({
+    config,
+    store,
+    tokens,
+    engines: { agent: options.agent ?? createAgentEngine(config) },
+    now: () => new Date(),
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const baseUrl = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+
+  const credentialsFile = path.join(config.dataDir, "credentials.env");
+  if (!config.skipBootstrap && !fs.existsSync(credentialsFile)) {
+    const credentials = await bootstrapDemo(store, baseUrl);
+    fs.writeFileSync(credentialsFile, credentialsDotenv(credentials), { mode: 0o600 });
+    app.log.info(
+      { credentialsFile },
+      `Demo organization ready; client credentials written to ${credentialsFile}`,
+    );
+  }
+  return {
+    app,
+    store,
+    baseUrl,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}

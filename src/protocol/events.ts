@@ -1,0 +1,31 @@
+/** Wire events of the conversation stream, shaped as the spec's event schemas. */
+export type WireEvent =
+  | { type: "conversation-created"; conversation_id: string }
+  | { type: "user-message-available"; message_id: string; user_message: string }
+  | { type: "current-agent-action"; action: { type: string; [field: string]: unknown } }
+  | {
+      type: "new-message";
+      message: string;
+      message_id: string;
+      sequence_number: number;
+      stop: boolean;
+      transcript_alignment: [number, string][] | null;
+    }
+  | {
+      type: "interaction-complete";
+      message_id: string;
+      interaction_id: string;
+      full_message: string;
+      conversation_completed: boolean;
+    }
+  | { type: "error"; http_error_code: number; error_description: string };
+
+/** Which agent action events a caller sees: the insights permission and the type regex both apply. */
+export interface ActionFilter {
+  allowed: boolean;
+  typePattern: RegExp;
+}
+
+export function actionVisible(filter: ActionFilter, actionType: string): boolean {
+  return filter.allowed && filter.typePattern.test(actionType);
+}

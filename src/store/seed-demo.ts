@@ -1,0 +1,131 @@
+import {
+  DEMO_AGENT_NAME,
+  DEMO_GRAPH_NAME,
+  DEMO_SERVICE_NAME,
+  demoAgentVersionBody,
+  demoGraphVersionBody,
+} from "../domain/demo/clinic-receptionist.js";
+import { newId } from "../domain/ids.js";
+import {
+  ADMIN_ROLE_NAME,
+  ALL_PERMISSIONS,
+  DEFAULT_USER_PERMISSIONS,
+  DEFAULT_USER_ROLE_NAME,
+} from "../domain/permissions.js";
+import type { Store } from "./types.js";
+
+export const DEMO_ORGANIZATION_ID = "parley-demo";
+export const DEMO_ADMIN_EMAIL = "admin@parley.local";
+
+export interface DemoSeed {
+  organizationId: string;
+  userId: string;
+  serviceId: string;
+}
+
+/** Creates the built-in roles of an organization, or brings their permissions up to date. */
+export async function ensureRoles(store: Store, organizationId: string): Promise<void> {
+  await store.upsertRole({
+    id: newId(),
+    organizationId,
+    name: ADMIN_ROLE_NAME,
+    description: "Administrator: every permission",
+    permissions: [...ALL_PERMISSIONS],
+  });
+  await store.upsertRole({
+    id: newId(),
+    organizationId,
+    name: DEFAULT_USER_ROLE_NAME,
+    description: "End user: talk to services, manage own data",
+    permissions: [...DEFAULT_USER_PERMISSIONS],
+  });
+}
+
+/**
+ * Creates (idempotently) an organization with its roles, an admin user and the demo clinic service.
+ * Running it again finds and returns what exists.
+ */
+export async function seedDemo(
+  store: Store,
+  now: Date,
+  organizationId = DEMO_ORGANIZATION_ID,
+): Promise<DemoSeed> {
+  const createdAt = now.toISOString();
+  if ((await store.getOrganization(organizationId)) === undefined) {
+    await store.createOrganization({
+      id: organizationId,
+      name: organizationId,
+      title: "Parley demo",
+      createdAt,
+    });
+  }
+  await ensureRoles(store, organizationId);
+  let admin = await store.findUserByEmail(organizationId, DEMO_ADMIN_EMAIL);
+  if (admin === undefined) {
+    admin = {
+      id: newId(),
+      organizationId,
+      email: DEMO_ADMIN_EMAIL,
+      firstName: "Demo",
+      lastName: "Admin",
+      roleName: ADMIN_ROLE_NAME,
+      preferredLanguage: "eng",
+      timezone: "UTC",
+      userModel: {},
+      createdAt,
+    };
+    await store.createUser(admin);
+  }
+  const services = await store.listServices(
+    organizationId,
+    {},
+    { limit: 100, continuationToken: 0, sortBy: [] },
+  );
+  const existing = services.items.find((s) => s.name === DEMO_SERVICE_NAME);
+  if (existing !== undefined) return { organizationId, userId: admin.id, serviceId: existing.id };
+
+  const agentId = newId();
+  await store.createVersioned("agent", {
+    id: agentId,
+    organizationId,
+    name: DEMO_AGENT_NAME,
+    description: "",
+    createdAt,
+  });
+  await store.addVersion("agent", organizationId, agentId, demoAgentVersionBody, createdAt);
+  const graphId = newId();
+  await store.createVersioned("context_graph", {
+    id: graphId,
+    organizationId,
+    name: DEMO_GRAPH_NAME,
+    description: "",
+    createdAt,
+  });
+  await store.addVersion("context_graph", organizationId, graphId, demoGraphVersionBody, createdAt);
+  const serviceId = newId();
+  await store.createService({
+    id: serviceId,
+    organizationId,
+    name: DEMO_SERVICE_NAME,
+    description: "Book an appointment at Maple Clinic by talking to Ada, the receptionist.",
+    agentId,
+    graphId,
+    isActive: true,
+    tags: { demo: "true" },
+    versionSets: {
+      release: {
+        agent_version_number: 1,
+        service_hierarchical_state_machine_version_number: 1,
+        llm_model_preferences: {},
+      },
+      edge: {
+        agent_version_number: null,
+        service_hierarchical_state_machine_version_number: null,
+        llm_model_preferences: {},
+      },
+    },
+    createdAt,
+    updatedAt: createdAt,
+  });
+  return { organizationId, userId: admin.id, serviceId };
+}
