@@ -22,7 +22,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isAppError(error)) {
-      if (error.httpStatus >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+      if (error.code === "internal") request.log.error({ err: error.cause ?? error }, error.message);
       const detail = error.detail ?? error.message;
       return reply.code(error.httpStatus).send({ detail });
     }

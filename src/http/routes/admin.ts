@@ -249,7 +249,7 @@ export function adminRoutes(deps: AppDeps) {
       const body = request.body ?? {};
       const orgId = principal.organization.id;
       for (const field of ["name", "description"]) {
-        if (typeof body[field] !== "string" || (body[field]).trim() === "") {
+        if (typeof body[field] !== "string" || body[field].trim() === "") {
           throw validationError(["body", field], "is required");
         }
       }

@@ -1,0 +1,68 @@
+import fs from "node:fs";
+import path from "node:path";
+import { type Config, loadConfig } from "../../src/config/config.js";
+import type { AgentEngine } from "../../src/engines/agent/types.js";
+import { startServer, type RunningServer } from "../../src/main.js";
+import { createTestDatabase, type StoreKind } from "./store-fixtures.js";
+
+export interface TestServer {
+  server: RunningServer;
+  baseUrl: string;
+  orgId: string;
+  userId: string;
+  apiKeyId: string;
+  apiKey: string;
+  serviceId: string;
+  /** Signs in with the demo API key (as `userId` unless another user is named). */
+  token(userId?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A real server on 127.0.0.1, port 0, on a fresh database of the given kind, with the demo org seeded. */
+export async function startTestServer(options: {
+  store: StoreKind;
+  env?: Record<string, string>;
+  agent?: AgentEngine;
+}): Promise<TestServer> {
+  const database = await createTestDatabase(options.store);
+  const config: Config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    PARLEY_DATA_DIR: database.dataDir,
+    LOG_LEVEL: "warn",
+    ...(database.databaseUrl === undefined ? {} : { DATABASE_URL: database.databaseUrl }),
+    ...options.env,
+  });
+  const server = await startServer(config, options.agent === undefined ? {} : { agent: options.agent });
+  const credentials = Object.fromEntries(
+    fs
+      .readFileSync(path.join(database.dataDir, "credentials.env"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => line.split("=", 2) as [string, string]),
+  );
+  const base = {
+    server,
+    baseUrl: server.baseUrl,
+    orgId: credentials.AMIGO_ORGANIZATION_ID!,
+    userId: credentials.AMIGO_USER_ID!,
+    apiKeyId: credentials.AMIGO_API_KEY_ID!,
+    apiKey: credentials.AMIGO_API_KEY!,
+    serviceId: credentials.AMIGO_SERVICE_ID!,
+  };
+  return {
+    ...base,
+    async token(userId = base.userId) {
+      const response = await fetch(`${base.baseUrl}/v1/${base.orgId}/user/signin_with_api_key`, {
+        method: "POST",
+        headers: { "x-api-key": base.apiKey, "x-api-key-id": base.apiKeyId, "x-user-id": userId },
+      });
+      if (response.status !== 200) throw new Error(`sign-in failed: ${response.status}`);
+      return ((await response.json()) as { id_token: string }).id_token;
+    },
+    async close() {
+      await server.close();
+      await database.cleanup();
+    },
+  };
+}
