@@ -61,6 +61,7 @@ export class SqlStore implements Store {
     private readonly db: Kysely<Database> | Transaction<Database>,
     readonly dialect: "sqlite" | "postgres",
     private readonly onClose: () => Promise<void> = async () => {},
+    private readonly versionCache: Map<string, EntityVersion> = new Map(),
   ) {}
 
   async createOrganization(org: Organization): Promise<void> {
@@ -269,6 +270,9 @@ export class SqlStore implements Store {
 
   async deleteVersioned(kind: VersionedKind, orgId: string, id: string): Promise<boolean> {
     const { table, versions, parent } = VERSIONED_TABLES[kind];
+    for (const key of this.versionCache.keys()) {
+      if (key.startsWith(`${kind}:${orgId}:${id}:`)) this.versionCache.delete(key);
+    }
     const result = await this.db
       .deleteFrom(table)
       .where("organization_id", "=", orgId)
@@ -310,6 +314,23 @@ export class SqlStore implements Store {
   }
 
   async getVersion(
+    kind: VersionedKind,
+    orgId: string,
+    parentId: string,
+    version: number | "latest",
+  ): Promise<EntityVersion | undefined> {
+    // Numbered versions never change, so every turn after the first reads them from memory.
+    const cacheKey = `${kind}:${orgId}:${parentId}:${version}`;
+    if (version !== "latest") {
+      const cached = this.versionCache.get(cacheKey);
+      if (cached !== undefined) return cached;
+    }
+    const found = await this.readVersion(kind, orgId, parentId, version);
+    if (found !== undefined && version !== "latest") this.versionCache.set(cacheKey, found);
+    return found;
+  }
+
+  private async readVersion(
     kind: VersionedKind,
     orgId: string,
     parentId: string,
