@@ -1,0 +1,180 @@
+import koffi from "koffi";
+
+/**
+ * PocketSphinx 5prealpha (Debian `libpocketsphinx3`) through koffi. Loaded lazily, once per thread; the
+ * decoder runs synchronously, so it is only used inside the STT worker threads.
+ */
+interface Native {
+  ps_args: () => unknown;
+  cmd_ln_parse_r: (inout: null, defn: unknown, argc: number, argv: string[], strict: number) => unknown;
+  ps_init: (config: unknown) => unknown;
+  ps_free: (ps: unknown) => number;
+  ps_start_utt: (ps: unknown) => number;
+  ps_process_raw: (
+    ps: unknown,
+    data: Int16Array,
+    samples: number,
+    noSearch: number,
+    fullUtt: number,
+  ) => number;
+  ps_end_utt: (ps: unknown) => number;
+  ps_get_hyp: (ps: unknown, score: null) => string | null;
+  ps_seg_iter: (ps: unknown) => unknown;
+  ps_seg_next: (seg: unknown) => unknown;
+  ps_seg_word: (seg: unknown) => string;
+  ps_seg_frames: (seg: unknown, sf: number[], ef: number[]) => void;
+  ps_seg_prob: (seg: unknown, ascr: null, lscr: null, lback: null) => number;
+  ps_set_jsgf_string: (ps: unknown, name: string, jsgf: string) => number;
+  ps_set_search: (ps: unknown, name: string) => number;
+  ps_unset_search: (ps: unknown, name: string) => number;
+  logmath_exp: (lmath: unknown, p: number) => number;
+  ps_get_logmath: (ps: unknown) => unknown;
+}
+
+let native: Native | undefined;
+
+function load(): Native {
+  if (native !== undefined) return native;
+  const base = koffi.load("libsphinxbase.so.3");
+  const ps = koffi.load("libpocketsphinx.so.3");
+  koffi.opaque("ps_decoder_t");
+  koffi.opaque("cmd_ln_t");
+  koffi.opaque("arg_t");
+  koffi.opaque("ps_seg_t");
+  koffi.opaque("logmath_t");
+  native = {
+    ps_args: ps.func("const arg_t *ps_args(void)"),
+    cmd_ln_parse_r: base.func(
+      "cmd_ln_t *cmd_ln_parse_r(cmd_ln_t *inout, const arg_t *defn, int argc, const char **argv, int strict)",
+    ),
+    ps_init: ps.func("ps_decoder_t *ps_init(cmd_ln_t *config)"),
+    ps_free: ps.func("int ps_free(ps_decoder_t *ps)"),
+    ps_start_utt: ps.func("int ps_start_utt(ps_decoder_t *ps)"),
+    ps_process_raw: ps.func(
+      "int ps_process_raw(ps_decoder_t *ps, const int16_t *data, size_t n_samples, int no_search, int full_utt)",
+    ),
+    ps_end_utt: ps.func("int ps_end_utt(ps_decoder_t *ps)"),
+    ps_get_hyp: ps.func("const char *ps_get_hyp(ps_decoder_t *ps, int32_t *out_best_score)"),
+    ps_seg_iter: ps.func("ps_seg_t *ps_seg_iter(ps_decoder_t *ps)"),
+    ps_seg_next: ps.func("ps_seg_t *ps_seg_next(ps_seg_t *seg)"),
+    ps_seg_word: ps.func("const char *ps_seg_word(ps_seg_t *seg)"),
+    ps_seg_frames: ps.func("void ps_seg_frames(ps_seg_t *seg, _Out_ int *out_sf, _Out_ int *out_ef)"),
+    ps_seg_prob: ps.func("int32_t ps_seg_prob(ps_seg_t *seg, int32_t *ascr, int32_t *lscr, int32_t *lback)"),
+    ps_set_jsgf_string: ps.func(
+      "int ps_set_jsgf_string(ps_decoder_t *ps, const char *name, const char *jsgf)",
+    ),
+    ps_set_search: ps.func("int ps_set_search(ps_decoder_t *ps, const char *name)"),
+    ps_unset_search: ps.func("int ps_unset_search(ps_decoder_t *ps, const char *name)"),
+    logmath_exp: base.func("double logmath_exp(logmath_t *lmath, int logb_p)"),
+    ps_get_logmath: ps.func("logmath_t *ps_get_logmath(ps_decoder_t *ps)"),
+  };
+  return native;
+}
+
+/** Model files of Debian's `pocketsphinx-en-us`. */
+export const EN_US_MODEL = {
+  hmm: "/usr/share/pocketsphinx/model/en-us/en-us",
+  lm: "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin",
+  dict: "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict",
+};
+
+export interface DecodedWord {
+  word: string;
+  startMs: number;
+  endMs: number;
+  confidence: number;
+}
+
+/** Frames are 10 ms (the model's 100 frames per second). */
+const FRAME_MS = 10;
+
+/** One PocketSphinx decoder: open vocabulary by default, a named JSGF grammar on request. */
+export class SphinxDecoder {
+  private readonly lib = load();
+  private readonly ps: unknown;
+  private grammarName: string | undefined;
+
+  constructor(extraArgs: Record<string, string> = {}) {
+    const args: Record<string, string> = {
+      "-hmm": EN_US_MODEL.hmm,
+      "-lm": EN_US_MODEL.lm,
+      "-dict": EN_US_MODEL.dict,
+      "-logfn": "/dev/null",
+      ...extraArgs,
+    };
+    const argv = Object.entries(args).flat();
+    const config = this.lib.cmd_ln_parse_r(null, this.lib.ps_args(), argv.length, argv, 1);
+    if (config === null) throw new Error("PocketSphinx rejected its configuration");
+    this.ps = this.lib.ps_init(config);
+    if (this.ps === null) throw new Error("PocketSphinx failed to load its model");
+  }
+
+  /** Selects the open-vocabulary language model, or a JSGF grammar (compiled once per distinct text). */
+  useSearch(jsgf: string | undefined): void {
+    if (jsgf === undefined) {
+      this.lib.ps_set_search(this.ps, "_default");
+      return;
+    }
+    const name = `g${hashText(jsgf)}`;
+    if (this.grammarName !== name) {
+      if (this.lib.ps_set_jsgf_string(this.ps, name, jsgf) < 0)
+        throw new Error("The grammar could not be compiled");
+      this.grammarName = name;
+    }
+    this.lib.ps_set_search(this.ps, name);
+  }
+
+  start(): void {
+    if (this.lib.ps_start_utt(this.ps) < 0) throw new Error("PocketSphinx could not start an utterance");
+  }
+
+  process(samples: Int16Array): void {
+    if (samples.length === 0) return;
+    if (this.lib.ps_process_raw(this.ps, samples, samples.length, 0, 0) < 0) {
+      throw new Error("PocketSphinx failed on audio");
+    }
+  }
+
+  hypothesis(): string {
+    return this.lib.ps_get_hyp(this.ps, null) ?? "";
+  }
+
+  /** Ends the utterance: the final text, a confidence (0..1) and word timings from the utterance start. */
+  finish(): { text: string; confidence: number; words: DecodedWord[] } {
+    this.lib.ps_end_utt(this.ps);
+    const text = this.hypothesis();
+    const logmath = this.lib.ps_get_logmath(this.ps);
+    const words: DecodedWord[] = [];
+    // Frame numbers count from the decoder's creation; the utterance's first segment marks its start.
+    let firstFrame: number | undefined;
+    for (let seg = this.lib.ps_seg_iter(this.ps); seg !== null; seg = this.lib.ps_seg_next(seg)) {
+      const word = this.lib.ps_seg_word(seg);
+      const sf = [0];
+      const ef = [0];
+      this.lib.ps_seg_frames(seg, sf, ef);
+      firstFrame ??= sf[0] ?? 0;
+      if (/^(<s>|<\/s>|<sil>|\[NOISE\]|\+\+.*\+\+)$/i.test(word)) continue;
+      const wordConfidence = this.lib.logmath_exp(logmath, this.lib.ps_seg_prob(seg, null, null, null));
+      words.push({
+        word: word.replace(/\(\d+\)$/, ""),
+        startMs: ((sf[0] ?? 0) - firstFrame) * FRAME_MS,
+        endMs: ((ef[0] ?? 0) + 1 - firstFrame) * FRAME_MS,
+        confidence: Math.min(1, Math.max(0, wordConfidence)),
+      });
+    }
+    // The utterance's confidence is the mean posterior of its words (0 when nothing was recognized).
+    const confidence =
+      words.length === 0 ? 0 : words.reduce((sum, w) => sum + w.confidence, 0) / words.length;
+    return { text, confidence, words };
+  }
+
+  free(): void {
+    this.lib.ps_free(this.ps);
+  }
+}
+
+function hashText(text: string): string {
+  let hash = 5381;
+  for (let i = 0; i < text.length; i += 1) hash = ((hash << 5) + hash + text.charCodeAt(i)) >>> 0;
+  return hash.toString(36);
+}

@@ -1,0 +1,77 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/** Debian `pocketsphinx-testdata`: read speech with transcripts (16 kHz, mono, 16-bit WAV). */
+export const TESTDATA_DIR = "/usr/share/pocketsphinx/test/data";
+
+export interface SpeechClip {
+  id: string;
+  wavPath: string;
+  transcript: string;
+}
+
+function transcripts(file: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    const match = /^(.*)\(([^)]+)\)\s*$/.exec(line.trim());
+    if (match === null) continue;
+    map.set(
+      match[2]!,
+      match[1]!
+        .replace(/<\/?s>/g, "")
+        .replace(/\s+/g, " ")
+        .trim(),
+    );
+  }
+  return map;
+}
+
+/** The LibriVox clips (read English prose, 3–7 s each). */
+export function librivoxClips(): SpeechClip[] {
+  const dir = path.join(TESTDATA_DIR, "librivox");
+  return [...transcripts(path.join(dir, "transcription"))].map(([id, transcript]) => ({
+    id,
+    wavPath: path.join(dir, `${id}.wav`),
+    transcript,
+  }));
+}
+
+/** The `cards` clips (playing cards read out), with the JSGF grammar they were recorded for. */
+export function cardsClips(): SpeechClip[] {
+  const dir = path.join(TESTDATA_DIR, "cards");
+  return [...transcripts(path.join(dir, "cards.transcription"))].map(([id, transcript]) => ({
+    id,
+    wavPath: path.join(dir, `${id}.wav`),
+    transcript,
+  }));
+}
+
+export function cardsGrammar(): string {
+  return fs.readFileSync(path.join(TESTDATA_DIR, "cards", "cards.gram"), "utf8");
+}
+
+/** The samples of a 16-bit PCM WAV file (reads the RIFF chunks; for the corpus files only). */
+export function readPcm16Wav(wavPath: string): { samples: Int16Array; sampleRateHz: number } {
+  const bytes = fs.readFileSync(wavPath);
+  let offset = 12;
+  let sampleRateHz = 16_000;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString("ascii", offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    if (id === "fmt ") sampleRateHz = bytes.readUInt32LE(offset + 12);
+    if (id === "data") {
+      const end = Math.min(bytes.length, offset + 8 + size);
+      const data = bytes.subarray(offset + 8, end - ((end - offset - 8) % 2));
+      const samples = new Int16Array(data.length / 2);
+      for (let i = 0; i < samples.length; i += 1) samples[i] = data.readInt16LE(i * 2);
+      return { samples, sampleRateHz };
+    }
+    offset += 8 + size + (size % 2);
+  }
+  throw new Error(`${wavPath} has no data chunk`);
+}
+
+/** Splits samples into chunks of `chunkSamples`, as an async stream (like audio arriving). */
+export async function* chunked(samples: Int16Array, chunkSamples = 1600): AsyncIterable<Int16Array> {
+  for (let i = 0; i < samples.length; i += chunkSamples) yield samples.slice(i, i + chunkSamples);
+}

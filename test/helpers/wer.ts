@@ -1,0 +1,1 @@
+export { corpusWer, normalizeWords, wer, wordErrors } from "../../src/lib/wer.js";
