@@ -43,6 +43,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       next: () => {
         const item = this.items.shift();
         if (item !== undefined) return Promise.resolve({ value: item, done: false });
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrows what the producer failed with
         if (this.failure !== undefined) return Promise.reject(this.failure.error);
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
