@@ -1,0 +1,80 @@
+import { WorkerPool } from "../../../lib/worker-pool.js";
+import { splitSentences } from "../../../pipeline/stages/sentence-splitter.js";
+import type { TtsCapabilities, TtsChunk, TtsEngine, TtsOptions } from "../types.js";
+import { characterTimings } from "./alignment.js";
+import { FLITE_VOICES, type FliteOutput } from "./flite-runner.js";
+import type { FliteRequest } from "./worker.js";
+
+export interface FliteOptions {
+  /** Voice for agents without one or with an unknown one. Default `flite:rms`. */
+  defaultVoiceId?: string;
+  /** Synthesis threads. Default 2. */
+  poolSize?: number;
+  /** Told once per unknown voice id (no user text). */
+  warn?: (message: string) => void;
+}
+
+/** Flite (compiled to WASI) in worker threads, sentence by sentence, with per-character timings. */
+export class FliteEngine implements TtsEngine {
+  readonly name = "flite";
+  readonly capabilities: TtsCapabilities = {
+    streaming: true,
+    sampleRatesHz: [16_000],
+    languages: ["en-US"],
+    voices: FLITE_VOICES.map((v) => `flite:${v}`),
+  };
+  private readonly pool: WorkerPool<FliteRequest, FliteOutput>;
+  private readonly defaultVoice: string;
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly options: FliteOptions = {}) {
+    this.pool = new WorkerPool(import.meta.url, "worker", options.poolSize ?? 2);
+    this.defaultVoice = this.voiceName(options.defaultVoiceId ?? "flite:rms") ?? "rms";
+  }
+
+  private voiceName(voiceId: string): string | undefined {
+    const name = voiceId.startsWith("flite:") ? voiceId.slice("flite:".length) : undefined;
+    return name !== undefined && (FLITE_VOICES as readonly string[]).includes(name) ? name : undefined;
+  }
+
+  /** The voice an id selects, or the default (with a one-time warning) when the id is unknown. */
+  resolveVoice(voiceId: string | undefined): string {
+    if (voiceId === undefined) return this.defaultVoice;
+    const name = this.voiceName(voiceId);
+    if (name !== undefined) return name;
+    if (!this.warned.has(voiceId)) {
+      this.warned.add(voiceId);
+      this.options.warn?.(`Unknown voice id "${voiceId}"; using flite:${this.defaultVoice}`);
+    }
+    return this.defaultVoice;
+  }
+
+  async warmUp(): Promise<void> {
+    await this.pool.run({ voice: this.defaultVoice, text: "Ready." });
+  }
+
+  async *synthesize(text: AsyncIterable<string> | string, options: TtsOptions): AsyncIterable<TtsChunk> {
+    const voice = this.resolveVoice(options.voiceId);
+    let startMs = 0;
+    for await (const sentence of splitSentences(text)) {
+      options.signal.throwIfAborted();
+      const spoken = sentence.trim();
+      if (!/[a-z0-9]/i.test(spoken)) continue;
+      const output = await this.pool.run({ voice, text: spoken }, options.signal);
+      options.signal.throwIfAborted();
+      const durationMs = Math.round((output.samples.length * 1000) / output.sampleRateHz);
+      yield {
+        samples: output.samples,
+        sampleRateHz: output.sampleRateHz,
+        text: sentence,
+        characterTimings: characterTimings(sentence, output.phones, startMs),
+        startMs,
+      };
+      startMs += durationMs;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,57 @@
+const ABBREVIATIONS = new Set([
+  "mr",
+  "mrs",
+  "ms",
+  "dr",
+  "st",
+  "jr",
+  "sr",
+  "prof",
+  "vs",
+  "etc",
+  "e.g",
+  "i.e",
+  "a.m",
+  "p.m",
+  "no",
+]);
+
+/** Index just past the first sentence end in `text`, or -1 when no complete sentence is there yet. */
+function sentenceEnd(text: string, final: boolean): number {
+  const pattern = /([.!?]+)(["')\]]*)(\s+|$)/g;
+  for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+    const end = match.index + match[0].length;
+    const atEnd = match[3] === "";
+    if (atEnd && !final) return -1;
+    const before = text.slice(0, match.index);
+    const lastWord = (/([A-Za-z.]+)$/.exec(before)?.[1] ?? "").toLowerCase();
+    // "Dr. Smith", "3.5", "e.g." are not sentence ends.
+    if (match[1] === "." && ABBREVIATIONS.has(lastWord.replace(/\.$/, ""))) continue;
+    if (match[1] === "." && /\d$/.test(before) && /^\d/.test(text.slice(match.index + 1))) continue;
+    return end;
+  }
+  return -1;
+}
+
+/**
+ * Turns a stream of text deltas into whole sentences, each yielded as soon as its end is seen, so that
+ * speech can start after the first sentence. The rest is yielded when the input ends.
+ */
+export async function* splitSentences(deltas: AsyncIterable<string> | string): AsyncIterable<string> {
+  let buffer = "";
+  const source = typeof deltas === "string" ? [deltas] : deltas;
+  for await (const delta of source) {
+    buffer += delta;
+    for (let end = sentenceEnd(buffer, false); end > 0; end = sentenceEnd(buffer, false)) {
+      const sentence = buffer.slice(0, end);
+      buffer = buffer.slice(end);
+      if (sentence.trim().length > 0) yield sentence;
+    }
+  }
+  while (buffer.trim().length > 0) {
+    const end = sentenceEnd(buffer, true);
+    const sentence = end > 0 ? buffer.slice(0, end) : buffer;
+    buffer = end > 0 ? buffer.slice(end) : "";
+    if (sentence.trim().length > 0) yield sentence;
+  }
+}
