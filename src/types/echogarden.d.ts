@@ -2,3 +2,8 @@ declare module "@echogarden/speex-resampler-wasm" {
   const SpeexResamplerFactory: () => Promise<unknown>;
   export default SpeexResamplerFactory;
 }
+
+declare module "@echogarden/fvad-wasm" {
+  const createFvad: () => Promise<unknown>;
+  export default createFvad;
+}
