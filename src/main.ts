@@ -2,8 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config/config.js";
-import { createRulesAgentEngine } from "./engines/agent/rules/index.js";
-import type { AgentEngine } from "./engines/agent/types.js";
+import { closeEngines, createEngines, type Engines, warmUpEngines } from "./engines/registry.js";
 import { newId } from "./domain/ids.js";
 import { buildApp } from "./http/app.js";
 import { hashApiKeySecret, newApiKeySecret, resolveJwtSecret, TokenService } from "./http/tokens.js";
@@ -15,6 +14,7 @@ import type { Store } from "./store/types.js";
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
+  engines: Engines;
   baseUrl: string;
   close(): Promise<void>;
 }
@@ -65,26 +65,28 @@ export function credentialsDotenv(credentials: DemoCredentials): string {
     .join("\n")}\n`;
 }
 
-export function createAgentEngine(config: Config): AgentEngine {
-  if (config.engines.agent === "rules") return createRulesAgentEngine();
-  throw new Error(`PARLEY_AGENT_ENGINE "${config.engines.agent}" is not available (known: rules)`);
-}
-
 /** Composition root: config → store → engines → HTTP server, listening. */
 export async function startServer(
   config: Config,
-  options: { agent?: AgentEngine } = {},
+  options: { engines?: Partial<Engines> } = {},
 ): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const tokens = new TokenService(resolveJwtSecret(config.jwtSecret, config.dataDir), config.tokenTtlSeconds);
-  const app = await buildApp({
-    config,
-    store,
-    tokens,
-    engines: { agent: options.agent ?? createAgentEngine(config) },
-    now: () => new Date(),
-  });
+  // Engines may warn before the app's logger exists; those warnings wait and are logged once it does.
+  const pendingWarnings: string[] = [];
+  let warn = (message: string): void => {
+    pendingWarnings.push(message);
+  };
+  const engines = await createEngines(config, (message) => warn(message), options.engines);
+  const app = await buildApp({ config, store, tokens, engines, now: () => new Date() });
+  warn = (message) => app.log.warn(message);
+  for (const message of pendingWarnings) warn(message);
+  if (config.engines.warmup) {
+    const startedAt = Date.now();
+    await warmUpEngines(engines);
+    app.log.info({ durationMs: Date.now() - startedAt }, "speech engines warmed up");
+  }
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
@@ -103,9 +105,11 @@ export async function startServer(
   return {
     app,
     store,
+    engines,
     baseUrl,
     async close() {
       await app.close();
+      await closeEngines(engines);
       await store.close();
     },
   };

@@ -1,5 +1,5 @@
 import type { Config } from "../config/config.js";
-import type { AgentEngine } from "../engines/agent/types.js";
+import type { Engines } from "../engines/registry.js";
 import type { Store } from "../store/types.js";
 import { SlidingWindowLimiter } from "./rate-limit.js";
 import type { TokenService } from "./tokens.js";
@@ -9,7 +9,7 @@ export interface AppDeps {
   config: Config;
   store: Store;
   tokens: TokenService;
-  engines: { agent: AgentEngine };
+  engines: Engines;
   /** Current time; injectable so tests can move the clock. */
   now: () => Date;
 }

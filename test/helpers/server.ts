@@ -30,10 +30,14 @@ export async function startTestServer(options: {
     HOST: "127.0.0.1",
     PARLEY_DATA_DIR: database.dataDir,
     LOG_LEVEL: "warn",
+    PARLEY_WARMUP: "false",
     ...(database.databaseUrl === undefined ? {} : { DATABASE_URL: database.databaseUrl }),
     ...options.env,
   });
-  const server = await startServer(config, options.agent === undefined ? {} : { agent: options.agent });
+  const server = await startServer(
+    config,
+    options.agent === undefined ? {} : { engines: { agent: options.agent } },
+  );
   const credentials = Object.fromEntries(
     fs
       .readFileSync(path.join(database.dataDir, "credentials.env"), "utf8")
