@@ -1,4 +1,4 @@
-declare module "@echogarden/speex-resampler-wasm" {
+declare module "@echogarden/speex-resampler-wasm/simd" {
   const SpeexResamplerFactory: () => Promise<unknown>;
   export default SpeexResamplerFactory;
 }

@@ -18,7 +18,9 @@ function toChunk(decoded: DecodedAudio): PcmChunk | undefined {
     throw new AudioFormatError("Implausible sample rate");
   return {
     sampleRateHz: decoded.sampleRate,
-    channels: decoded.channelData.map((c) => c.slice(0, decoded.samplesDecoded)),
+    channels: decoded.channelData.map((c) =>
+      c.length === decoded.samplesDecoded ? c : c.subarray(0, decoded.samplesDecoded),
+    ),
   };
 }
 

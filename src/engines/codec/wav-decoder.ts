@@ -35,20 +35,31 @@ function parseFmt(chunk: Buffer): WavFormat {
   return format;
 }
 
+/** Reads one sample kind from interleaved bytes; a loop per format keeps the hot path branch-free. */
 function convert(data: Buffer, format: WavFormat): PcmChunk {
   const frames = Math.floor(data.length / format.blockAlign);
   const bytesPerSample = format.bitsPerSample / 8;
-  const channels = Array.from({ length: format.channelCount }, () => new Float32Array(frames));
-  for (let frame = 0; frame < frames; frame += 1) {
-    for (let c = 0; c < format.channelCount; c += 1) {
-      const at = frame * format.blockAlign + c * bytesPerSample;
-      let value: number;
-      if (format.formatTag === 3) value = bytesPerSample === 4 ? data.readFloatLE(at) : data.readDoubleLE(at);
-      else if (bytesPerSample === 1) value = (data[at]! - 128) / 128;
-      else if (bytesPerSample === 2) value = data.readInt16LE(at) / 32768;
-      else if (bytesPerSample === 3) value = data.readIntLE(at, 3) / 8388608;
-      else value = data.readInt32LE(at) / 2147483648;
-      channels[c]![frame] = value;
+  const channelCount = format.channelCount;
+  const view = new DataView(data.buffer, data.byteOffset, data.length);
+  const channels = Array.from({ length: channelCount }, () => new Float32Array(frames));
+  for (let c = 0; c < channelCount; c += 1) {
+    const out = channels[c]!;
+    let at = c * bytesPerSample;
+    const step = format.blockAlign;
+    if (format.formatTag === 3 && bytesPerSample === 4) {
+      for (let f = 0; f < frames; f += 1, at += step) out[f] = view.getFloat32(at, true);
+    } else if (format.formatTag === 3) {
+      for (let f = 0; f < frames; f += 1, at += step) out[f] = view.getFloat64(at, true);
+    } else if (bytesPerSample === 1) {
+      for (let f = 0; f < frames; f += 1, at += step) out[f] = (data[at]! - 128) / 128;
+    } else if (bytesPerSample === 2) {
+      for (let f = 0; f < frames; f += 1, at += step) out[f] = view.getInt16(at, true) / 32768;
+    } else if (bytesPerSample === 3) {
+      for (let f = 0; f < frames; f += 1, at += step) {
+        out[f] = (((data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16)) << 8) >> 8) / 8388608;
+      }
+    } else {
+      for (let f = 0; f < frames; f += 1, at += step) out[f] = view.getInt32(at, true) / 2147483648;
     }
   }
   return { sampleRateHz: format.sampleRateHz, channels };

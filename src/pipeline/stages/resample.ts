@@ -1,4 +1,4 @@
-import SpeexResampler from "@echogarden/speex-resampler-wasm";
+import SpeexResampler from "@echogarden/speex-resampler-wasm/simd";
 import type { PcmChunk } from "../../engines/codec/types.js";
 
 interface SpeexModule {
@@ -28,8 +28,8 @@ interface SpeexModule {
 let modulePromise: Promise<SpeexModule> | undefined;
 const speex = () => (modulePromise ??= (SpeexResampler as unknown as () => Promise<SpeexModule>)());
 
-/** Speex quality 0..10; 5 is its "desktop" default, plenty for speech. */
-const QUALITY = 5;
+/** Speex quality 0..10; 3 keeps speech intact for 16 kHz recognition at a fraction of the cost of 5. */
+const QUALITY = 3;
 const BLOCK_SAMPLES = 4096;
 
 /** A mono Speex resampler between two fixed rates (WASM; streaming, keeps its filter state). */

@@ -100,6 +100,10 @@ export class SphinxDecoder {
       "-lm": EN_US_MODEL.lm,
       "-dict": EN_US_MODEL.dict,
       "-logfn": "/dev/null",
+      // Measured with bench/engines/stt.ts: a cap on active HMMs and phone-loop lookahead bring the
+      // real-time factor from 0.36 to 0.21 with the same LibriVox and cards word error rates.
+      "-maxhmmpf": "3000",
+      "-pl_window": "5",
       ...extraArgs,
     };
     const argv = Object.entries(args).flat();
