@@ -112,7 +112,7 @@ export function runContract(name: string, factory: () => SttEngine, options: Stt
           }
         })(),
       ).rejects.toThrow();
-      const clip = librivoxClips()[4]!;
+      const clip = librivoxClips()[3]!;
       const final = finalOf(await collect(engine, chunked(readPcm16Wav(clip.wavPath).samples)));
       expect(corpusWer([{ reference: clip.transcript, hypothesis: final.text }])).toBeLessThanOrEqual(0.5);
     });

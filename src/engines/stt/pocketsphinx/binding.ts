@@ -29,6 +29,9 @@ interface Native {
   ps_unset_search: (ps: unknown, name: string) => number;
   logmath_exp: (lmath: unknown, p: number) => number;
   ps_get_logmath: (ps: unknown) => unknown;
+  ps_get_feat: (ps: unknown) => unknown;
+  cmn_live_get: (cmn: unknown, vec: Float32Array) => void;
+  cmn_live_set: (cmn: unknown, vec: Float32Array) => void;
 }
 
 let native: Native | undefined;
@@ -67,6 +70,9 @@ function load(): Native {
     ps_unset_search: ps.func("int ps_unset_search(ps_decoder_t *ps, const char *name)"),
     logmath_exp: base.func("double logmath_exp(logmath_t *lmath, int logb_p)"),
     ps_get_logmath: ps.func("logmath_t *ps_get_logmath(ps_decoder_t *ps)"),
+    ps_get_feat: ps.func("void *ps_get_feat(ps_decoder_t *ps)"),
+    cmn_live_get: base.func("void cmn_live_get(void *cmn, _Out_ float *vec)"),
+    cmn_live_set: base.func("void cmn_live_set(void *cmn, const float *vec)"),
   };
   return native;
 }
@@ -88,11 +94,20 @@ export interface DecodedWord {
 /** Frames are 10 ms (the model's 100 frames per second). */
 const FRAME_MS = 10;
 
+/**
+ * Offsets in sphinxbase's `feat_t` (x86-64, sphinxbase 5prealpha `feat.h`): `int32 cepsize` and
+ * `cmn_t *cmn_struct`. The live cepstral mean lives there and is not reachable through the public API.
+ */
+const FEAT_CEPSIZE_OFFSET = 16;
+const FEAT_CMN_STRUCT_OFFSET = 88;
+
 /** One PocketSphinx decoder: open vocabulary by default, a named JSGF grammar on request. */
 export class SphinxDecoder {
   private readonly lib = load();
   private readonly ps: unknown;
   private grammarName: string | undefined;
+  private readonly cmn: unknown;
+  private readonly initialCepstralMean: Float32Array;
 
   constructor(extraArgs: Record<string, string> = {}) {
     const args: Record<string, string> = {
@@ -101,16 +116,24 @@ export class SphinxDecoder {
       "-dict": EN_US_MODEL.dict,
       "-logfn": "/dev/null",
       // Measured with bench/engines/stt.ts: a cap on active HMMs and phone-loop lookahead bring the
-      // real-time factor from 0.36 to 0.21 with the same LibriVox and cards word error rates.
-      "-maxhmmpf": "3000",
+      // real-time factor from 0.36 to about 0.29 at the same word error rate. A tighter cap (3000)
+      // reaches 0.21 but then sub-LSB differences in the audio (a 48 kHz upload) change the words.
+      "-maxhmmpf": "5000",
       "-pl_window": "5",
       ...extraArgs,
     };
     const argv = Object.entries(args).flat();
     const config = this.lib.cmd_ln_parse_r(null, this.lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error("PocketSphinx rejected its configuration");
-    this.ps = this.lib.ps_init(config);
-    if (this.ps === null) throw new Error("PocketSphinx failed to load its model");
+    const ps = this.lib.ps_init(config);
+    if (ps === null) throw new Error("PocketSphinx failed to load its model");
+    this.ps = ps;
+    const feat = this.lib.ps_get_feat(ps);
+    const cepsize = koffi.decode(feat, FEAT_CEPSIZE_OFFSET, "int32_t") as number;
+    if (cepsize !== 13) throw new Error(`Unexpected PocketSphinx feature layout (cepsize ${cepsize})`);
+    this.cmn = koffi.decode(feat, FEAT_CMN_STRUCT_OFFSET, "void *");
+    this.initialCepstralMean = new Float32Array(cepsize);
+    this.lib.cmn_live_get(this.cmn, this.initialCepstralMean);
   }
 
   /** Selects the open-vocabulary language model, or a JSGF grammar (compiled once per distinct text). */
@@ -128,7 +151,13 @@ export class SphinxDecoder {
     this.lib.ps_set_search(this.ps, name);
   }
 
+  /**
+   * Starts an utterance. Live CMN would carry the previous utterance's cepstral mean (another caller's
+   * voice and line) into this one and make results depend on history; every utterance starts from the
+   * model's initial mean instead.
+   */
   start(): void {
+    this.lib.cmn_live_set(this.cmn, this.initialCepstralMean);
     if (this.lib.ps_start_utt(this.ps) < 0) throw new Error("PocketSphinx could not start an utterance");
   }
 
