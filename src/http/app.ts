@@ -18,7 +18,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const state = createAppState(deps.config);
 
   // Multipart and audio bodies are streamed by the routes themselves, not buffered by Fastify.
-  app.addContentTypeParser(["multipart/form-data"], (_request, _payload, done) => done(null, undefined));
+  app.addContentTypeParser(["multipart/form-data", "application/octet-stream"], (_request, _payload, done) =>
+    done(null, undefined),
+  );
+  app.addContentTypeParser(/^audio\//, (_request, _payload, done) => done(null, undefined));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isAppError(error)) {

@@ -31,6 +31,8 @@ export interface TurnRequest {
   isReturningUser: boolean;
   now: () => Date;
   signal: AbortSignal;
+  /** Awaited after the agent has finished and before anything is stored (e.g. until the reply is spoken). */
+  beforeCommit?: () => Promise<void>;
 }
 
 /** What a turn produces, transport-free; the HTTP and WebSocket edges turn these into wire events. */
@@ -150,6 +152,8 @@ export async function* runTurn(request: TurnRequest): AsyncGenerator<TurnEvent> 
         yield { type: "reply-piece", messageId: agentMessageId, text: event.text };
         break;
       case "done": {
+        signal.throwIfAborted();
+        await request.beforeCommit?.();
         signal.throwIfAborted();
         addMessage({
           id: agentMessageId,

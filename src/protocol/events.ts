@@ -18,7 +18,9 @@ export type WireEvent =
       full_message: string;
       conversation_completed: boolean;
     }
-  | { type: "error"; http_error_code: number; error_description: string };
+  | { type: "error"; http_error_code: number; error_description: string }
+  /** Parley's own event, only with `include_latency_report=true`: stage timings of the interaction. */
+  | { type: "latency-report"; [field: string]: unknown };
 
 /** Which agent action events a caller sees: the insights permission and the type regex both apply. */
 export interface ActionFilter {

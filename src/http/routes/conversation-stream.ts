@@ -3,6 +3,15 @@ import { toAppError } from "../../lib/app-error.js";
 import type { TurnEvent } from "../../pipeline/turn.js";
 import { type ActionFilter, actionVisible } from "../../protocol/events.js";
 import type { NdjsonWriter } from "../ndjson.js";
+import type { LatencyMarks } from "./latency-report.js";
+import type { ReplyAudioRenderer } from "./reply-audio.js";
+
+export interface StreamOptions {
+  /** Speaks the reply instead of sending text pieces. */
+  audio?: ReplyAudioRenderer | undefined;
+  marks: LatencyMarks;
+  includeLatencyReport: boolean;
+}
 
 /**
  * Sends a turn's events as wire events. Reply pieces are held back by one so that the last piece can
@@ -14,6 +23,7 @@ export async function streamTurn(
   events: AsyncIterable<TurnEvent>,
   filter: ActionFilter,
   log: FastifyBaseLogger,
+  options: StreamOptions,
 ): Promise<{ completed: boolean }> {
   let pending: { messageId: string; text: string } | undefined;
   let sequence = 0;
@@ -31,6 +41,7 @@ export async function streamTurn(
     pending = undefined;
   };
   try {
+    options.marks.agentStarted();
     for await (const event of events) {
       switch (event.type) {
         case "user-message":
@@ -46,11 +57,17 @@ export async function streamTurn(
           }
           break;
         case "reply-piece":
+          options.marks.agentText();
+          if (options.audio !== undefined) {
+            options.audio.push(event.messageId, event.text);
+            break;
+          }
           await flushPiece(false);
           pending = { messageId: event.messageId, text: event.text };
           break;
         case "complete":
           await flushPiece(true);
+          if (options.includeLatencyReport) await writer.write(options.marks.report() as never);
           await writer.write({
             type: "interaction-complete",
             message_id: event.messageId,
@@ -66,6 +83,7 @@ export async function streamTurn(
     }
     return { completed: false };
   } catch (error) {
+    options.audio?.abandon(error);
     if (writer.closed.aborted) return { completed: false };
     const appError = toAppError(error);
     if (appError.httpStatus >= 500) log.error({ err: error }, "interaction failed");

@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { newId } from "../../domain/ids.js";
 import { AppError } from "../../lib/app-error.js";
-import { runTurn, type TurnUserInput } from "../../pipeline/turn.js";
+import type { TurnUserInput } from "../../pipeline/turn.js";
 import type { Conversation } from "../../store/types.js";
 import { authenticate, type Principal, requirePermission } from "../auth.js";
 import type { AppDeps, AppState } from "../deps.js";
-import { NdjsonWriter } from "../ndjson.js";
 import {
   booleanParam,
   idListParam,
@@ -14,7 +13,7 @@ import {
   validationError,
   textOf,
 } from "../request-helpers.js";
-import { loadConversationContext, loadServiceContext } from "./conversation-context.js";
+import { loadServiceContext } from "./conversation-context.js";
 import {
   actionFilterFor,
   claimConversation,
@@ -22,10 +21,12 @@ import {
   ensureNotInMaintenance,
   responseFormatOf,
 } from "./conversation-guards.js";
-import { streamTurn } from "./conversation-stream.js";
 import { conversationInstance, messageInstance } from "./conversation-views.js";
-import { checkExternalEventTimestamps, readInteractBody } from "./interact-body.js";
 import { registerConversationExtras } from "./conversation-extras.js";
+import { interact } from "./conversation-interact.js";
+import { LatencyMarks } from "./latency-report.js";
+import { checkVoiceReplyPossible, streamInteraction } from "./stream-interaction.js";
+import { replyAudioFormat } from "./voice-body.js";
 
 type OrgParams = { organization: string };
 type ConversationParams = OrgParams & { conversation_id: string };
@@ -46,11 +47,6 @@ async function loadOwnConversation(
   return conversation;
 }
 
-function rejectVoiceOutput(format: "text" | "voice"): void {
-  if (format === "voice")
-    throw new AppError("bad_request", "Voice responses are not available on this server");
-}
-
 export function conversationRoutes(deps: AppDeps, state: AppState) {
   return async (app: FastifyInstance): Promise<void> => {
     const auth = (request: FastifyRequest<{ Params: OrgParams }>) =>
@@ -63,7 +59,8 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
         requirePermission(principal, "Conversation:CreateConversation");
         ensureNotInMaintenance(deps);
         const query = request.query;
-        rejectVoiceOutput(responseFormatOf(query));
+        const marks = new LatencyMarks();
+        const responseFormat = responseFormatOf(query);
         const filter = actionFilterFor(principal, query);
         const body = request.body ?? {};
         const serviceId = requireId(textOf(body.service_id), ["body", "service_id"]);
@@ -91,6 +88,13 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
           serviceId,
           versionSetName,
         );
+        if (responseFormat === "voice") checkVoiceReplyPossible(principal, context);
+        const replyAudio =
+          responseFormat === "voice" ? replyAudioFormat(request.headers.accept, query) : null;
+        const userInput: TurnUserInput | null =
+          typeof initialMessage === "string"
+            ? { kind: initialType, text: initialMessage, format: "text" }
+            : null;
         const claimKey = `create:${principal.organization.id}:${principal.user.id}:${serviceId}`;
         const release = claimConversation(state, claimKey);
         try {
@@ -127,31 +131,20 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
               serviceId,
             )) > 0;
           await deps.store.createConversation(conversation);
-          reply.hijack();
-          const writer = new NdjsonWriter(reply.raw, 201);
-          await writer.write({ type: "conversation-created", conversation_id: conversation.id });
-          const userInput: TurnUserInput | null =
-            typeof initialMessage === "string"
-              ? { kind: initialType, text: initialMessage, format: "text" }
-              : null;
-          const { completed } = await streamTurn(
-            writer,
-            runTurn({
-              store: deps.store,
-              agent: deps.engines.agent,
-              conversation,
-              user: principal.user,
-              persona: context.persona,
-              graph: context.graph,
-              userInput,
-              externalEvents: [],
-              isReturningUser,
-              now: deps.now,
-              signal: writer.closed,
-            }),
+          const completed = await streamInteraction(deps, request, reply, {
+            principal,
+            conversation,
+            context,
+            userInput,
+            externalEvents: [],
+            isReturningUser,
             filter,
-            request.log,
-          );
+            statusCode: 201,
+            replyAudio,
+            marks,
+            includeLatencyReport: query.include_latency_report === "true",
+            leadingEvents: [{ type: "conversation-created", conversation_id: conversation.id }],
+          });
           // A conversation whose opening turn failed is not kept.
           if (!completed) await deps.store.deleteConversation(principal.organization.id, conversation.id);
         } finally {
@@ -166,50 +159,8 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
         const principal = await auth(request);
         requirePermission(principal, "Conversation:InteractWithConversation");
         ensureNotInMaintenance(deps);
-        const query = request.query;
-        const requestFormat = responseFormatOf(query, "request_format");
-        rejectVoiceOutput(responseFormatOf(query));
-        if (requestFormat === "voice") {
-          throw new AppError("unsupported_media_type", "Voice messages are not available on this server");
-        }
-        const filter = actionFilterFor(principal, query);
         const conversation = await loadOwnConversation(deps, principal, request.params.conversation_id);
-        if (conversation.isFinished) throw new AppError("conflict", "The conversation is already finished");
-        const release = claimConversation(state, conversation.id);
-        try {
-          const body = await readInteractBody(request.raw, request.body);
-          checkExternalEventTimestamps(body.externalEventTimestamps, conversation.createdAt, deps.now());
-          countInteraction(state, principal);
-          const context = await loadConversationContext(deps.store, conversation);
-          reply.hijack();
-          const writer = new NdjsonWriter(reply.raw, 200);
-          await streamTurn(
-            writer,
-            runTurn({
-              store: deps.store,
-              agent: deps.engines.agent,
-              conversation,
-              user: principal.user,
-              persona: context.persona,
-              graph: context.graph,
-              userInput:
-                body.initialMessageType === "skip"
-                  ? null
-                  : { kind: body.initialMessageType, text: body.recordedMessage, format: "text" },
-              externalEvents: body.externalEventContents.map((text, index) => ({
-                text,
-                timestamp: body.externalEventTimestamps[index] ?? deps.now().toISOString(),
-              })),
-              isReturningUser: false,
-              now: deps.now,
-              signal: writer.closed,
-            }),
-            filter,
-            request.log,
-          );
-        } finally {
-          release();
-        }
+        await interact(deps, state, request, reply, principal, conversation);
       },
     );
 

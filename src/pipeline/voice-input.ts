@@ -1,0 +1,142 @@
+import { openAudioDecoder } from "../engines/codec/open-decoder.js";
+import type { RequestAudioConfig } from "../engines/codec/types.js";
+import type { SttEngine, SttEvent } from "../engines/stt/types.js";
+import { AppError } from "../lib/app-error.js";
+import { toMonoInt16 } from "./stages/resample.js";
+
+/** A grammar result below this confidence falls back to the open-vocabulary result. */
+export const GRAMMAR_MIN_CONFIDENCE = 0.6;
+
+export interface TranscribedUpload {
+  text: string;
+  /** The upload as received (kept as the message's source). */
+  audio: Uint8Array;
+  /** Milliseconds of audio in the upload. */
+  audioMs: number;
+  /** Which recognizer's result was used, and the confidence of each that ran. */
+  mode: "open" | "grammar";
+  grammarConfidence: number | undefined;
+  openText: string | undefined;
+  grammarText: string | undefined;
+  /** `performance.now()` when the last byte arrived and when the final transcript was ready. */
+  bodyEndAt: number;
+  transcriptAt: number;
+  /** Audio (ms) the recognizer had heard when the last byte arrived: shows recognition ran during the upload. */
+  recognizedMsAtBodyEnd: number;
+}
+
+/** Sends one PCM stream to several consumers (each gets every chunk, in order). */
+function tee(source: AsyncIterable<Int16Array>, count: number, onChunk: (chunk: Int16Array) => void) {
+  const queues = Array.from({ length: count }, () => [] as (Int16Array | null)[]);
+  const wakers: (() => void)[] = [];
+  let failure: unknown;
+  const pump = (async () => {
+    try {
+      for await (const chunk of source) {
+        onChunk(chunk);
+        for (const queue of queues) queue.push(chunk);
+        for (const wake of wakers.splice(0)) wake();
+      }
+    } catch (error) {
+      failure = error;
+    }
+    for (const queue of queues) queue.push(null);
+    for (const wake of wakers.splice(0)) wake();
+  })();
+  const outputs = queues.map(async function* (queue): AsyncIterable<Int16Array> {
+    for (;;) {
+      const item = queue.shift();
+      if (item === null) {
+        if (failure !== undefined)
+          throw failure instanceof Error ? failure : new Error("audio stream failed");
+        return;
+      }
+      if (item !== undefined) yield item;
+      else await new Promise<void>((resolve) => wakers.push(resolve));
+    }
+  });
+  return { outputs, pump };
+}
+
+async function finalOf(events: AsyncIterable<SttEvent>): Promise<Extract<SttEvent, { type: "final" }>> {
+  for await (const event of events) if (event.type === "final") return event;
+  throw new Error("the recognizer ended without a result");
+}
+
+/**
+ * Decodes and recognizes an upload while it arrives. With `expectedPhrases` a grammar recognizer runs
+ * beside the open-vocabulary one on the same audio, and its result wins when it is confident.
+ * Errors: AudioFormatError (415/400) for bad audio, `bad_request` when there is no speech.
+ */
+export async function transcribeUpload(options: {
+  body: AsyncIterable<Uint8Array>;
+  contentType: string | undefined;
+  audioConfig: RequestAudioConfig | undefined;
+  stt: SttEngine;
+  expectedPhrases: string[] | null;
+  signal: AbortSignal;
+}): Promise<TranscribedUpload> {
+  const received: Uint8Array[] = [];
+  let bodyEndAt = 0;
+  async function* recordBody(): AsyncIterable<Uint8Array> {
+    for await (const piece of options.body) {
+      received.push(piece);
+      yield piece;
+    }
+    bodyEndAt = performance.now();
+  }
+  let samplesDecoded = 0;
+  let recognizedMsAtBodyEnd = -1;
+  const pcm = toMonoInt16(
+    openAudioDecoder({ contentType: options.contentType, audioConfig: options.audioConfig })(recordBody(), {
+      signal: options.signal,
+    }),
+  );
+  const useGrammar =
+    options.expectedPhrases !== null &&
+    options.expectedPhrases.length > 0 &&
+    options.stt.capabilities.grammars;
+  const { outputs, pump } = tee(pcm, useGrammar ? 2 : 1, (chunk) => {
+    samplesDecoded += chunk.length;
+  });
+  let heardMs = 0;
+  const open = (async () => {
+    const events = options.stt.recognize(outputs[0]!, { signal: options.signal });
+    for await (const event of events) {
+      if (bodyEndAt > 0 && recognizedMsAtBodyEnd < 0) recognizedMsAtBodyEnd = heardMs;
+      // A partial result means the recognizer has worked through the audio decoded so far.
+      if (event.type === "partial") heardMs = samplesDecoded / 16;
+      if (event.type === "final") return event;
+    }
+    throw new Error("the recognizer ended without a result");
+  })();
+  const grammar = useGrammar
+    ? finalOf(
+        options.stt.recognize(outputs[1]!, {
+          signal: options.signal,
+          expectedPhrases: options.expectedPhrases ?? [],
+        }),
+      ).catch(() => undefined)
+    : Promise.resolve(undefined);
+  await pump;
+  const [openFinal, grammarFinal] = await Promise.all([open, grammar]);
+  const transcriptAt = performance.now();
+  const grammarConfident =
+    grammarFinal !== undefined &&
+    grammarFinal.text !== "" &&
+    grammarFinal.confidence >= GRAMMAR_MIN_CONFIDENCE;
+  const text = (grammarConfident ? grammarFinal.text : openFinal.text).trim();
+  if (text === "") throw new AppError("bad_request", "No speech was recognized in the audio");
+  return {
+    text,
+    audio: Buffer.concat(received),
+    audioMs: samplesDecoded / 16,
+    mode: grammarConfident ? "grammar" : "open",
+    grammarConfidence: grammarFinal?.confidence,
+    openText: openFinal.text,
+    grammarText: grammarFinal?.text,
+    bodyEndAt,
+    transcriptAt,
+    recognizedMsAtBodyEnd: recognizedMsAtBodyEnd < 0 ? heardMs : recognizedMsAtBodyEnd,
+  };
+}
