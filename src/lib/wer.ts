@@ -44,3 +44,21 @@ export function corpusWer(pairs: { reference: string; hypothesis: string }[]): n
   }
   return words === 0 ? 0 : errors / words;
 }
+
+/** 1 − (character edit distance / longer length) of two normalized texts: 1 for equal, 0 for nothing alike. */
+export function characterSimilarity(a: string, b: string): number {
+  const x = normalizeWords(a).join(" ");
+  const y = normalizeWords(b).join(" ");
+  if (x.length === 0 && y.length === 0) return 1;
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= y.length; j += 1) {
+      current.push(
+        Math.min(previous[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1), previous[j]! + 1, current[j - 1]! + 1),
+      );
+    }
+    previous = current;
+  }
+  return 1 - previous[y.length]! / Math.max(x.length, y.length);
+}

@@ -2,10 +2,16 @@ import { openAudioDecoder } from "../engines/codec/open-decoder.js";
 import type { RequestAudioConfig } from "../engines/codec/types.js";
 import type { SttEngine, SttEvent } from "../engines/stt/types.js";
 import { AppError } from "../lib/app-error.js";
+import { characterSimilarity } from "../lib/wer.js";
 import { toMonoInt16 } from "./stages/resample.js";
 
-/** A grammar result below this confidence falls back to the open-vocabulary result. */
-export const GRAMMAR_MIN_CONFIDENCE = 0.6;
+/**
+ * A grammar result is used when it agrees this well with the open-vocabulary result (character-level
+ * similarity, so "son of close" still supports "seven of clubs"). A grammar always finds its closest
+ * phrase, and its word posteriors are high even for speech outside it, so agreement with the free
+ * transcript is the test of confidence.
+ */
+export const GRAMMAR_MIN_AGREEMENT = 0.5;
 
 export interface TranscribedUpload {
   text: string;
@@ -13,7 +19,7 @@ export interface TranscribedUpload {
   audio: Uint8Array;
   /** Milliseconds of audio in the upload. */
   audioMs: number;
-  /** Which recognizer's result was used, and the confidence of each that ran. */
+  /** Which recognizer's result was used; `grammarConfidence` is the grammar result's agreement (0..1). */
   mode: "open" | "grammar";
   grammarConfidence: number | undefined;
   openText: string | undefined;
@@ -121,10 +127,9 @@ export async function transcribeUpload(options: {
   await pump;
   const [openFinal, grammarFinal] = await Promise.all([open, grammar]);
   const transcriptAt = performance.now();
+  const agreement = grammarFinal === undefined ? 0 : characterSimilarity(grammarFinal.text, openFinal.text);
   const grammarConfident =
-    grammarFinal !== undefined &&
-    grammarFinal.text !== "" &&
-    grammarFinal.confidence >= GRAMMAR_MIN_CONFIDENCE;
+    grammarFinal !== undefined && grammarFinal.text !== "" && agreement >= GRAMMAR_MIN_AGREEMENT;
   const text = (grammarConfident ? grammarFinal.text : openFinal.text).trim();
   if (text === "") throw new AppError("bad_request", "No speech was recognized in the audio");
   return {
@@ -132,7 +137,7 @@ export async function transcribeUpload(options: {
     audio: Buffer.concat(received),
     audioMs: samplesDecoded / 16,
     mode: grammarConfident ? "grammar" : "open",
-    grammarConfidence: grammarFinal?.confidence,
+    grammarConfidence: grammarFinal === undefined ? undefined : agreement,
     openText: openFinal.text,
     grammarText: grammarFinal?.text,
     bodyEndAt,

@@ -1,3 +1,4 @@
+import http from "node:http";
 /** Small fetch helpers for the end-to-end tests. */
 export interface JsonResponse<T = unknown> {
   status: number;
@@ -60,4 +61,29 @@ export function textMessage(text: string): FormData {
   form.set("initial_message_type", "user-message");
   form.set("recorded_message", text);
   return form;
+}
+
+/**
+ * POSTs `chunks` on a connection of its own (no pooling) and resolves with the response status as soon
+ * as it arrives. With `leaveOpen` the body is never finished (a stalled upload).
+ */
+export function postOnOwnConnection(
+  url: string,
+  headers: Record<string, string>,
+  chunks: Uint8Array[],
+  options: { leaveOpen?: boolean } = {},
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: "POST", headers, agent: false }, (response) => {
+      resolve(response.statusCode ?? 0);
+      response.resume();
+      request.destroy();
+    });
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      // The server may answer and close before the whole body was sent.
+      if (error.code !== "EPIPE" && error.code !== "ECONNRESET") reject(error);
+    });
+    for (const chunk of chunks) request.write(chunk);
+    if (options.leaveOpen !== true) request.end();
+  });
 }

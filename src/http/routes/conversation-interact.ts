@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ContextGraph } from "../../engines/agent/types.js";
 import { isEnglish } from "../../engines/stt/types.js";
 import { AppError } from "../../lib/app-error.js";
+import { containerFromContentType } from "../../engines/codec/sniff.js";
 import type { TurnUserInput } from "../../pipeline/turn.js";
 import { transcribeUpload } from "../../pipeline/voice-input.js";
 import type { Conversation } from "../../store/types.js";
@@ -48,6 +49,13 @@ async function voiceInput(
     );
   }
   const audioConfig = parseAudioConfig(request.query.request_audio_config);
+  const declared = request.headers["content-type"] ?? "";
+  if (!declared.startsWith("multipart/form-data") && containerFromContentType(declared) === "unsupported") {
+    throw new AppError(
+      "unsupported_media_type",
+      `A voice message cannot be sent as ${declared.split(";")[0]}`,
+    );
+  }
   const upload = openVoiceUpload(request.raw);
   const { signal, done } = requestSignal(request);
   try {

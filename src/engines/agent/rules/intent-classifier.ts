@@ -162,6 +162,10 @@ const NEGATIVE_CONCEPTS = new Set(["cancel", "reject"]);
 /** Conditions whose description asks for free content ("the user describes ...") accept any statement. */
 const OPEN_ANSWER = /\b(describes?|provides?|gives?|answers?|states?|explains?|tells?|mentions?)\b/i;
 
+export function isOpenAnswer(description: string): boolean {
+  return OPEN_ANSWER.test(description);
+}
+
 export interface ConditionMatch {
   index: number;
   score: number;

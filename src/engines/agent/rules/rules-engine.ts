@@ -9,7 +9,7 @@ import type {
   JsonValue,
 } from "../types.js";
 import { asGraphBody, type GraphBody, type GraphState, stateNamed, targetName } from "./graph.js";
-import { classifyExitCondition, examplePhrasesFor, isFarewell } from "./intent-classifier.js";
+import { classifyExitCondition, examplePhrasesFor, isFarewell, isOpenAnswer } from "./intent-classifier.js";
 
 /** The navigation state this engine keeps per conversation. */
 interface RulesState {
@@ -217,7 +217,10 @@ export class RulesAgentEngine implements AgentEngine {
     if (current === null) return null;
     const body: GraphBody = asGraphBody(graph.body);
     const here = body.states.find((s) => s.name === current.current_state);
-    const phrases = (here?.exit_conditions ?? []).flatMap((c) => examplePhrasesFor(c.description));
+    const conditions = here?.exit_conditions ?? [];
+    // A state that takes free answers ("the user describes ...") has no closed set of replies.
+    if (conditions.some((c) => isOpenAnswer(c.description))) return null;
+    const phrases = conditions.flatMap((c) => examplePhrasesFor(c.description));
     return phrases.length === 0 ? null : [...new Set([...phrases, "goodbye"])];
   }
 }
