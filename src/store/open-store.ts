@@ -9,6 +9,7 @@ import {
   SqliteDialect,
 } from "kysely";
 import { initialMigration } from "./migrations/001-initial.js";
+import { listIndexesMigration } from "./migrations/002-list-indexes.js";
 import type { Database } from "./schema.js";
 import { SqlStore } from "./sql-store.js";
 import type { Store } from "./types.js";
@@ -17,12 +18,33 @@ export interface StoreOptions {
   /** `postgres://…` selects PostgreSQL; otherwise a SQLite file `parley.sqlite` in `dataDir`. */
   databaseUrl?: string | undefined;
   dataDir: string;
+  /**
+   * Called with errors no query is waiting for (a pooled PostgreSQL connection that dropped while idle;
+   * the pool replaces it). Default: `process.emitWarning`.
+   */
+  onBackgroundError?: ((error: Error) => void) | undefined;
+}
+
+/** How often a SQLite migration is retried when another process holds the write lock. */
+const SQLITE_MIGRATION_ATTEMPTS = 5;
+
+function isSqliteBusy(error: unknown): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    typeof error.code === "string" &&
+    error.code.startsWith("SQLITE_BUSY")
+  );
 }
 
 function migrationsFor(binaryType: "blob" | "bytea"): MigrationProvider {
   return {
     getMigrations: () =>
-      Promise.resolve<Record<string, Migration>>({ "001-initial": initialMigration(binaryType) }),
+      Promise.resolve<Record<string, Migration>>({
+        "001-initial": initialMigration(binaryType),
+        "002-list-indexes": listIndexesMigration,
+      }),
   };
 }
 
@@ -34,9 +56,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     const { default: pg } = await import("pg");
     // Return bytea as Buffer and keep integers as numbers.
     pg.types.setTypeParser(20, (value: string) => Number(value));
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const onBackgroundError = options.onBackgroundError ?? ((error: Error) => process.emitWarning(error));
+    pool.on("error", onBackgroundError);
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     dialect = "postgres";
   } else {
     const { default: SqliteDatabase } = await import("better-sqlite3");
@@ -49,7 +72,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     dialect = "sqlite";
   }
   const migrator = new Migrator({ db, provider: migrationsFor(dialect === "postgres" ? "bytea" : "blob") });
-  const { error } = await migrator.migrateToLatest();
+  // PostgreSQL serializes concurrent migrators with an advisory lock. SQLite has no such lock across
+  // processes: a migrator that loses the race for the write lock fails with SQLITE_BUSY and, run again,
+  // finds the migrations done.
+  const attempts = dialect === "sqlite" ? SQLITE_MIGRATION_ATTEMPTS : 1;
+  let error: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    ({ error } = await migrator.migrateToLatest());
+    if (!isSqliteBusy(error)) break;
+  }
   if (error !== undefined) {
     await db.destroy();
     throw error instanceof Error ? error : new Error(`Database migration failed: ${JSON.stringify(error)}`);

@@ -1,5 +1,15 @@
-import type { Kysely, SelectQueryBuilder, Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { newId } from "../domain/ids.js";
+import { AppError } from "../lib/app-error.js";
+import { conflictOnDuplicate } from "./db-errors.js";
+import { runPage } from "./paging.js";
+import {
+  MESSAGE_SORT_KEYS,
+  USER_SORT_KEYS,
+  userConversationCount,
+  userLastMessageTime,
+  userMessageCount,
+} from "./sort-keys.js";
 import * as map from "./row-mappers.js";
 import type { Database } from "./schema.js";
 import type {
@@ -19,42 +29,23 @@ import type {
   Service,
   Store,
   User,
+  UserStats,
   VersionedEntity,
   VersionedKind,
 } from "./types.js";
 
-const VERSIONED_TABLES = {
-  agent: { table: "agents", versions: "agent_versions", parent: "agent_id" },
-  context_graph: { table: "context_graphs", versions: "context_graph_versions", parent: "graph_id" },
-} as const;
+/** How often `addVersion` picks a new number after losing a race with another writer. */
+const ADD_VERSION_ATTEMPTS = 5;
 
-/**
- * Runs a paged query: fetches one row more than the limit to know whether another page exists. `sortBy`
- * entries name columns in `sortable` (API field name → column); unknown fields are ignored.
- */
-async function paged<T, R>(
-  query: SelectQueryBuilder<Database, keyof Database, R>,
-  page: PageRequest,
-  sortable: Record<string, string>,
-  defaultSort: string,
-  toItem: (row: R) => T,
-): Promise<Page<T>> {
-  let sorted = query;
-  const sortFields = page.sortBy.length > 0 ? page.sortBy : [defaultSort];
-  for (const field of sortFields) {
-    const descending = field.startsWith("-");
-    const column = sortable[field.replace(/^[+-]/, "")];
-    if (column !== undefined) sorted = sorted.orderBy(column as never, descending ? "desc" : "asc");
-  }
-  const rows = await sorted
-    .orderBy("id" as never)
-    .limit(page.limit + 1)
-    .offset(page.continuationToken)
-    .execute();
-  const hasMore = rows.length > page.limit;
-  const items = rows.slice(0, page.limit).map(toItem);
-  return { items, hasMore, continuationToken: hasMore ? page.continuationToken + page.limit : null };
-}
+const VERSIONED_TABLES = {
+  agent: { table: "agents", versions: "agent_versions", parent: "agent_id", label: "An agent" },
+  context_graph: {
+    table: "context_graphs",
+    versions: "context_graph_versions",
+    parent: "graph_id",
+    label: "A context graph",
+  },
+} as const;
 
 export class SqlStore implements Store {
   constructor(
@@ -65,10 +56,12 @@ export class SqlStore implements Store {
   ) {}
 
   async createOrganization(org: Organization): Promise<void> {
-    await this.db
-      .insertInto("organizations")
-      .values({ id: org.id, name: org.name, title: org.title, created_at: org.createdAt })
-      .execute();
+    await conflictOnDuplicate("An organization with this id or name", () =>
+      this.db
+        .insertInto("organizations")
+        .values({ id: org.id, name: org.name, title: org.title, created_at: org.createdAt })
+        .execute(),
+    );
   }
 
   async getOrganization(idOrName: string): Promise<Organization | undefined> {
@@ -122,7 +115,9 @@ export class SqlStore implements Store {
   }
 
   async createUser(user: User): Promise<void> {
-    await this.db.insertInto("users").values(map.fromUser(user)).execute();
+    await conflictOnDuplicate("A user with this id or email", () =>
+      this.db.insertInto("users").values(map.fromUser(user)).execute(),
+    );
   }
 
   async getUser(orgId: string, userId: string): Promise<User | undefined> {
@@ -153,52 +148,70 @@ export class SqlStore implements Store {
     let query = this.db.selectFrom("users").selectAll().where("organization_id", "=", orgId);
     if (filter.userIds?.length) query = query.where("id", "in", filter.userIds);
     if (filter.emails?.length) query = query.where("email", "in", filter.emails);
-    return paged(
-      query as never,
-      page,
-      { created_at: "created_at", email: "email", first_name: "first_name", last_name: "last_name" },
-      "created_at",
-      map.toUser,
+    return runPage(query as never, page, USER_SORT_KEYS, ["created_at"], map.toUser);
+  }
+
+  async userStats(orgId: string, userId: string): Promise<UserStats | undefined> {
+    const row = await this.db
+      .selectFrom("users")
+      .select((eb) => [
+        userConversationCount(eb).as("num_conversations"),
+        userMessageCount(eb).as("num_messages"),
+        userLastMessageTime(eb).as("last_message_time"),
+      ])
+      .where("organization_id", "=", orgId)
+      .where("id", "=", userId)
+      .executeTakeFirst();
+    return (
+      row && {
+        numConversations: Number(row.num_conversations),
+        numMessages: Number(row.num_messages),
+        lastMessageTime: row.last_message_time ?? null,
+      }
     );
   }
 
   async updateUser(user: User): Promise<void> {
     const { id: _id, organization_id: _org, created_at: _created, ...changes } = map.fromUser(user);
-    await this.db
-      .updateTable("users")
-      .set(changes)
-      .where("organization_id", "=", user.organizationId)
-      .where("id", "=", user.id)
-      .execute();
+    await conflictOnDuplicate("A user with this email", () =>
+      this.db
+        .updateTable("users")
+        .set(changes)
+        .where("organization_id", "=", user.organizationId)
+        .where("id", "=", user.id)
+        .execute(),
+    );
   }
 
   async deleteUser(orgId: string, userId: string): Promise<boolean> {
-    const result = await this.db
-      .deleteFrom("users")
-      .where("organization_id", "=", orgId)
-      .where("id", "=", userId)
-      .executeTakeFirst();
-    await this.db
-      .deleteFrom("api_keys")
-      .where("organization_id", "=", orgId)
-      .where("user_id", "=", userId)
-      .execute();
-    return Number(result.numDeletedRows) > 0;
+    return this.inTransaction(async (db) => {
+      const result = await db
+        .deleteFrom("users")
+        .where("organization_id", "=", orgId)
+        .where("id", "=", userId)
+        .executeTakeFirst();
+      await db
+        .deleteFrom("api_keys")
+        .where("organization_id", "=", orgId)
+        .where("user_id", "=", userId)
+        .execute();
+      return Number(result.numDeletedRows) > 0;
+    });
   }
 
   async createApiKey(key: ApiKey): Promise<void> {
-    await this.db
-      .insertInto("api_keys")
-      .values({
-        id: key.id,
-        organization_id: key.organizationId,
-        user_id: key.userId,
-        secret_hash: key.secretHash,
-        role_name: key.roleName,
-        expires_at: key.expiresAt,
-        created_at: key.createdAt,
-      })
-      .execute();
+    const values = {
+      id: key.id,
+      organization_id: key.organizationId,
+      user_id: key.userId,
+      secret_hash: key.secretHash,
+      role_name: key.roleName,
+      expires_at: key.expiresAt,
+      created_at: key.createdAt,
+    };
+    await conflictOnDuplicate("An API key with this id", () =>
+      this.db.insertInto("api_keys").values(values).execute(),
+    );
   }
 
   async getApiKey(orgId: string, keyId: string): Promise<ApiKey | undefined> {
@@ -213,11 +226,11 @@ export class SqlStore implements Store {
 
   async listApiKeys(orgId: string, page: PageRequest): Promise<Page<ApiKey>> {
     const query = this.db.selectFrom("api_keys").selectAll().where("organization_id", "=", orgId);
-    return paged(
+    return runPage(
       query as never,
       page,
       { created_at: "created_at", expires_at: "expires_at" },
-      "created_at",
+      ["created_at"],
       map.toApiKey,
     );
   }
@@ -232,16 +245,16 @@ export class SqlStore implements Store {
   }
 
   async createVersioned(kind: VersionedKind, entity: VersionedEntity): Promise<void> {
-    await this.db
-      .insertInto(VERSIONED_TABLES[kind].table)
-      .values({
-        id: entity.id,
-        organization_id: entity.organizationId,
-        name: entity.name,
-        description: entity.description,
-        created_at: entity.createdAt,
-      })
-      .execute();
+    const values = {
+      id: entity.id,
+      organization_id: entity.organizationId,
+      name: entity.name,
+      description: entity.description,
+      created_at: entity.createdAt,
+    };
+    await conflictOnDuplicate(`${VERSIONED_TABLES[kind].label} with this id`, () =>
+      this.db.insertInto(VERSIONED_TABLES[kind].table).values(values).execute(),
+    );
   }
 
   async getVersioned(kind: VersionedKind, orgId: string, id: string): Promise<VersionedEntity | undefined> {
@@ -265,7 +278,13 @@ export class SqlStore implements Store {
       .selectAll()
       .where("organization_id", "=", orgId);
     if (filter.ids?.length) query = query.where("id", "in", filter.ids);
-    return paged(query as never, page, { created_at: "created_at", name: "name" }, "created_at", toVersioned);
+    return runPage(
+      query as never,
+      page,
+      { created_at: "created_at", name: "name" },
+      ["created_at"],
+      toVersioned,
+    );
   }
 
   async deleteVersioned(kind: VersionedKind, orgId: string, id: string): Promise<boolean> {
@@ -273,13 +292,15 @@ export class SqlStore implements Store {
     for (const key of this.versionCache.keys()) {
       if (key.startsWith(`${kind}:${orgId}:${id}:`)) this.versionCache.delete(key);
     }
-    const result = await this.db
-      .deleteFrom(table)
-      .where("organization_id", "=", orgId)
-      .where("id", "=", id)
-      .executeTakeFirst();
-    await this.db.deleteFrom(versions).where("organization_id", "=", orgId).where(parent, "=", id).execute();
-    return Number(result.numDeletedRows) > 0;
+    return this.inTransaction(async (db) => {
+      const result = await db
+        .deleteFrom(table)
+        .where("organization_id", "=", orgId)
+        .where("id", "=", id)
+        .executeTakeFirst();
+      await db.deleteFrom(versions).where("organization_id", "=", orgId).where(parent, "=", id).execute();
+      return Number(result.numDeletedRows) > 0;
+    });
   }
 
   async addVersion(
@@ -289,28 +310,42 @@ export class SqlStore implements Store {
     body: JsonObject,
     createdAt: string,
   ): Promise<EntityVersion> {
-    const { versions, parent } = VERSIONED_TABLES[kind];
-    const latest = await this.getVersion(kind, orgId, parentId, "latest");
-    const version: EntityVersion = {
-      id: newId(),
-      organizationId: orgId,
-      parentId,
-      version: (latest?.version ?? 0) + 1,
-      body,
-      createdAt,
-    };
-    await this.db
-      .insertInto(versions)
-      .values({
-        id: version.id,
-        organization_id: orgId,
-        [parent]: parentId,
-        version: version.version,
-        body_json: JSON.stringify(body),
-        created_at: createdAt,
-      })
-      .execute();
-    return version;
+    const { label, versions, parent } = VERSIONED_TABLES[kind];
+    if ((await this.getVersioned(kind, orgId, parentId)) === undefined) {
+      throw new AppError("not_found", `${label} with this id does not exist`);
+    }
+    // Two writers may pick the same next number; the loser retries with the number after the winner's.
+    // Inside an outer transaction a failed insert aborts it (PostgreSQL), so there the conflict surfaces.
+    const attempts = this.db.isTransaction ? 1 : ADD_VERSION_ATTEMPTS;
+    for (let attempt = 1; ; attempt += 1) {
+      const latest = await this.readVersion(kind, orgId, parentId, "latest");
+      const version: EntityVersion = {
+        id: newId(),
+        organizationId: orgId,
+        parentId,
+        version: (latest?.version ?? 0) + 1,
+        body,
+        createdAt,
+      };
+      try {
+        await conflictOnDuplicate(`Version ${version.version}`, () =>
+          this.db
+            .insertInto(versions)
+            .values({
+              id: version.id,
+              organization_id: orgId,
+              [parent]: parentId,
+              version: version.version,
+              body_json: JSON.stringify(body),
+              created_at: createdAt,
+            })
+            .execute(),
+        );
+        return version;
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === "conflict") || attempt >= attempts) throw error;
+      }
+    }
   }
 
   async getVersion(
@@ -326,7 +361,10 @@ export class SqlStore implements Store {
       if (cached !== undefined) return cached;
     }
     const found = await this.readVersion(kind, orgId, parentId, version);
-    if (found !== undefined && version !== "latest") this.versionCache.set(cacheKey, found);
+    // A version read inside a transaction may still roll back, so only committed reads are cached.
+    if (found !== undefined && version !== "latest" && !this.db.isTransaction) {
+      this.versionCache.set(cacheKey, found);
+    }
     return found;
   }
 
@@ -359,13 +397,19 @@ export class SqlStore implements Store {
       .selectAll()
       .where("organization_id", "=", orgId)
       .where(parent as never, "=", parentId as never);
-    return paged(query as never, page, { version: "version", created_at: "created_at" }, "version", (row) =>
-      toVersion(row as VersionRow, parent),
+    return runPage(
+      query as never,
+      page,
+      { version: "version", created_at: "created_at" },
+      ["version"],
+      (row) => toVersion(row as VersionRow, parent),
     );
   }
 
   async createService(service: Service): Promise<void> {
-    await this.db.insertInto("services").values(map.fromService(service)).execute();
+    await conflictOnDuplicate("A service with this id", () =>
+      this.db.insertInto("services").values(map.fromService(service)).execute(),
+    );
   }
 
   async getService(orgId: string, id: string): Promise<Service | undefined> {
@@ -386,11 +430,11 @@ export class SqlStore implements Store {
     let query = this.db.selectFrom("services").selectAll().where("organization_id", "=", orgId);
     if (filter.ids?.length) query = query.where("id", "in", filter.ids);
     if (filter.isActive !== undefined) query = query.where("is_active", "=", filter.isActive ? 1 : 0);
-    return paged(
+    return runPage(
       query as never,
       page,
-      { created_at: "created_at", updated_at: "updated_at", name: "name" },
-      "created_at",
+      { created_at: "created_at", updated_at: "updated_at", name: "name", is_active: "is_active" },
+      ["created_at"],
       map.toService,
     );
   }
@@ -406,21 +450,21 @@ export class SqlStore implements Store {
   }
 
   async createConversation(c: Conversation): Promise<void> {
-    await this.db
-      .insertInto("conversations")
-      .values({
-        id: c.id,
-        organization_id: c.organizationId,
-        user_id: c.userId,
-        service_id: c.serviceId,
-        version_set_name: c.versionSetName,
-        is_finished: c.isFinished ? 1 : 0,
-        agent_state_json: JSON.stringify(c.agentState),
-        tags_json: JSON.stringify(c.tags),
-        created_at: c.createdAt,
-        updated_at: c.updatedAt,
-      })
-      .execute();
+    const values = {
+      id: c.id,
+      organization_id: c.organizationId,
+      user_id: c.userId,
+      service_id: c.serviceId,
+      version_set_name: c.versionSetName,
+      is_finished: c.isFinished ? 1 : 0,
+      agent_state_json: JSON.stringify(c.agentState),
+      tags_json: JSON.stringify(c.tags),
+      created_at: c.createdAt,
+      updated_at: c.updatedAt,
+    };
+    await conflictOnDuplicate("A conversation with this id", () =>
+      this.db.insertInto("conversations").values(values).execute(),
+    );
   }
 
   async getConversation(orgId: string, id: string): Promise<Conversation | undefined> {
@@ -459,11 +503,11 @@ export class SqlStore implements Store {
     if (filter.userIds?.length) query = query.where("user_id", "in", filter.userIds);
     if (filter.serviceIds?.length) query = query.where("service_id", "in", filter.serviceIds);
     if (filter.isFinished !== undefined) query = query.where("is_finished", "=", filter.isFinished ? 1 : 0);
-    return paged(
+    return runPage(
       query as never,
       page,
       { created_at: "created_at", updated_at: "updated_at", is_finished: "is_finished" },
-      "-created_at",
+      ["-created_at"],
       map.toConversation,
     );
   }
@@ -492,18 +536,20 @@ export class SqlStore implements Store {
   }
 
   async deleteConversation(orgId: string, id: string): Promise<void> {
-    for (const table of ["messages", "interactions"] as const) {
-      await this.db
-        .deleteFrom(table)
+    await this.inTransaction(async (db) => {
+      for (const table of ["messages", "interactions"] as const) {
+        await db
+          .deleteFrom(table)
+          .where("organization_id", "=", orgId)
+          .where("conversation_id", "=", id)
+          .execute();
+      }
+      await db
+        .deleteFrom("conversations")
         .where("organization_id", "=", orgId)
-        .where("conversation_id", "=", id)
+        .where("id", "=", id)
         .execute();
-    }
-    await this.db
-      .deleteFrom("conversations")
-      .where("organization_id", "=", orgId)
-      .where("id", "=", id)
-      .execute();
+    });
   }
 
   async countFinishedConversations(orgId: string, userId: string, serviceId: string): Promise<number> {
@@ -540,28 +586,38 @@ export class SqlStore implements Store {
   }
 
   async commitInteraction(orgId: string, commit: InteractionCommit): Promise<void> {
-    await this.transaction(async (tx) => {
-      const db = (tx as SqlStore).db;
-      const { interaction, messages, conversationUpdate } = commit;
-      await db
-        .insertInto("interactions")
-        .values({
-          id: interaction.id,
-          organization_id: orgId,
-          conversation_id: interaction.conversationId,
-          sequence: interaction.sequence,
-          state_name: interaction.stateName,
-          insights_json: JSON.stringify(interaction.insights),
-          created_at: interaction.createdAt,
-        })
-        .execute();
-      if (messages.length > 0) {
-        await db
-          .insertInto("messages")
-          .values(messages.map((m) => map.fromMessage({ ...m, organizationId: orgId })))
-          .execute();
+    const { interaction, messages, conversationUpdate } = commit;
+    for (const m of messages) {
+      if (m.conversationId !== interaction.conversationId || m.interactionId !== interaction.id) {
+        throw new AppError("bad_request", "Every message of an interaction must belong to it");
       }
-      await db
+    }
+    await this.inTransaction(async (db) => {
+      await conflictOnDuplicate(`Interaction ${interaction.sequence} of this conversation`, () =>
+        db
+          .insertInto("interactions")
+          .values({
+            id: interaction.id,
+            organization_id: orgId,
+            conversation_id: interaction.conversationId,
+            sequence: interaction.sequence,
+            state_name: interaction.stateName,
+            insights_json: JSON.stringify(interaction.insights),
+            created_at: interaction.createdAt,
+          })
+          .execute(),
+      );
+      if (messages.length > 0) {
+        await conflictOnDuplicate("A message with this id or sequence", () =>
+          db
+            .insertInto("messages")
+            .values(messages.map((m) => map.fromMessage({ ...m, organizationId: orgId })))
+            .execute(),
+        );
+      }
+      // Scoped by organization: a conversation of another organization matches no row, and the
+      // whole commit rolls back.
+      const updated = await db
         .updateTable("conversations")
         .set({
           agent_state_json: JSON.stringify(conversationUpdate.agentState),
@@ -570,7 +626,10 @@ export class SqlStore implements Store {
         })
         .where("organization_id", "=", orgId)
         .where("id", "=", interaction.conversationId)
-        .execute();
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) {
+        throw new AppError("not_found", "Conversation not found");
+      }
     });
   }
 
@@ -599,13 +658,7 @@ export class SqlStore implements Store {
     if (filter.ids?.length) query = query.where("id", "in", filter.ids);
     if (filter.messageTypes?.length) query = query.where("message_type", "in", filter.messageTypes);
     if (filter.interactionIds?.length) query = query.where("interaction_id", "in", filter.interactionIds);
-    return paged(
-      query as never,
-      page,
-      { created_at: "sequence", sequence: "sequence" },
-      "created_at",
-      map.toMessage,
-    );
+    return runPage(query as never, page, MESSAGE_SORT_KEYS, ["created_at"], map.toMessage);
   }
 
   async conversationMessageStats(
@@ -631,7 +684,14 @@ export class SqlStore implements Store {
 
   async transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this);
-    return this.db.transaction().execute((trx) => work(new SqlStore(trx, this.dialect)));
+    return this.db
+      .transaction()
+      .execute((trx) => work(new SqlStore(trx, this.dialect, async () => {}, this.versionCache)));
+  }
+
+  /** Runs `work` on this store's transaction, or on a new one when there is none yet. */
+  private inTransaction<T>(work: (db: Kysely<Database> | Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => work((tx as SqlStore).db));
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,16 @@ export interface User {
   createdAt: string;
 }
 
+/** A user's activity, as the API's `user_stats`. */
+export interface UserStats {
+  /** Conversations the user started. */
+  numConversations: number;
+  /** Messages sent and received in the user's conversations. */
+  numMessages: number;
+  /** ISO-8601 UTC time of the latest of those messages; null when there is none. */
+  lastMessageTime: string | null;
+}
+
 export interface ApiKey {
   id: string;
   organizationId: string;
@@ -122,11 +132,20 @@ export interface Message {
   createdAt: string;
 }
 
-/** Paging over a list; `continuationToken` is the offset of the next page (the API's integer token). */
+/**
+ * Paging over a list. Paging is by offset: `continuationToken` is the number of rows before the page
+ * (the API's integer token; 0 for the first page). A list method throws AppError `unprocessable` for a
+ * limit outside 1..1000, a negative token, or a sort field the list does not support.
+ */
 export interface PageRequest {
+  /** Most items on the page, 1..1000. */
   limit: number;
   continuationToken: number;
-  /** Fields with `+` (ascending) or `-` (descending) prefix, e.g. `-created_at`. */
+  /**
+   * API field names with `+` (ascending, also a leading space: an unencoded `+` in a query string) or
+   * `-` (descending) prefix, e.g. `-created_at`; earlier fields win, later ones break ties. Empty: the
+   * list's default order.
+   */
   sortBy: string[];
 }
 
@@ -179,6 +198,8 @@ export interface Store {
     filter: { userIds?: string[]; emails?: string[] },
     page: PageRequest,
   ): Promise<Page<User>>;
+  /** The user's conversation and message counts; undefined when the user is not in the organization. */
+  userStats(orgId: string, userId: string): Promise<UserStats | undefined>;
   updateUser(user: User): Promise<void>;
   deleteUser(orgId: string, userId: string): Promise<boolean>;
 

@@ -50,14 +50,26 @@ export async function createTestDatabase(kind: StoreKind): Promise<TestDatabase>
   };
 }
 
-export async function openTestStore(
-  kind: StoreKind,
-): Promise<{ store: Store; database: TestDatabase; cleanup(): Promise<void> }> {
+export interface TestStore {
+  store: Store;
+  database: TestDatabase;
+  /** The PostgreSQL database's URL; undefined on SQLite. Pass it on to start a server on the same data. */
+  databaseUrl: string | undefined;
+  /** The temp data dir (holds the SQLite file). */
+  dataDir: string;
+  /** Closes the store, then drops the database and removes the data dir. */
+  cleanup(): Promise<void>;
+}
+
+/** An open store on a fresh database of the given kind. */
+export async function openTestStore(kind: StoreKind): Promise<TestStore> {
   const database = await createTestDatabase(kind);
   const store = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir });
   return {
     store,
     database,
+    databaseUrl: database.databaseUrl,
+    dataDir: database.dataDir,
     async cleanup() {
       await store.close();
       await database.cleanup();
