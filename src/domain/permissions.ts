@@ -1,38 +1,96 @@
 /**
- * Permission strings in the API's `Resource:Action` form. The admin role holds every one of them;
+ * Permission strings in the API's `Resource:Action` form: every permission the Amigo spec names (its
+ * endpoint descriptions say which one each call needs). The admin role holds all of them;
  * `DefaultUserRole` holds what an end user needs to talk to agents and manage their own profile.
  */
 export const ALL_PERMISSIONS = [
-  "Organization:GetOrganizationDetails",
-  "Organization:ModifyOrganization",
+  // Organization
   "Organization:CreateAPIKey",
-  "Organization:GetAPIKey",
-  "Organization:DeleteAPIKey",
   "Organization:CreateAgent",
-  "Organization:GetAgent",
-  "Organization:DeleteAgent",
   "Organization:CreateAgentVersion",
+  "Organization:CreateOrganization",
   "Organization:CreateServiceHierarchicalStateMachine",
-  "Organization:GetServiceHierarchicalStateMachine",
-  "Organization:DeleteServiceHierarchicalStateMachine",
   "Organization:CreateServiceHierarchicalStateMachineVersion",
-  "User:InviteUser",
+  "Organization:DeleteAPIKey",
+  "Organization:DeleteAgent",
+  "Organization:DeleteOrganization",
+  "Organization:DeleteServiceHierarchicalStateMachine",
+  "Organization:GetAPIKey",
+  "Organization:GetAgent",
+  "Organization:GetOrganizationDetails",
+  "Organization:GetServiceHierarchicalStateMachine",
+  "Organization:ModifyOrganization",
+  // Role
+  "Role:CreateRole",
+  "Role:CreateTemporaryPermissionGrant",
+  "Role:GetRole",
+  "Role:GetTemporaryPermissionGrant",
+  "Role:ModifyRole",
+  // User
   "User:GetUserInfo",
-  "User:UpdateUserInfo",
   "User:GetUserModel",
+  "User:InviteUser",
+  "User:UpdateUserInfo",
+  // Service
   "Service:CreateService",
+  "Service:CreateVersionSet",
+  "Service:DeleteVersionSet",
   "Service:GetService",
   "Service:UpdateService",
-  "Service:CreateVersionSet",
   "Service:UpdateVersionSet",
-  "Service:DeleteVersionSet",
+  // Conversation
   "Conversation:CreateConversation",
-  "Conversation:InteractWithConversation",
-  "Conversation:GetMessage",
   "Conversation:FinishConversation",
   "Conversation:GetInteractionInsights",
+  "Conversation:GetMessage",
   "Conversation:GetRecommendedResponses",
+  "Conversation:InteractWithConversation",
   "Conversation:ModifyConversation",
+  // Tool
+  "Tool:CreateTool",
+  "Tool:DeleteTool",
+  "Tool:InvokeTool",
+  "Tool:ModifyTool",
+  // DynamicBehaviorInstruction
+  "DynamicBehaviorInstruction:CreateDynamicBehaviorInstruction",
+  "DynamicBehaviorInstruction:DeleteDynamicBehaviorInstruction",
+  "DynamicBehaviorInstruction:GetDynamicBehaviorInstruction",
+  "DynamicBehaviorInstruction:UpdateDynamicBehaviorInstruction",
+  // Metric
+  "Metric:CreateMetric",
+  "Metric:DeleteMetric",
+  "Metric:EvaluateMetric",
+  "Metric:GetMetric",
+  "Metric:GetMetricEvaluationResult",
+  "Metric:ModifyMetric",
+  // Simulation
+  "Simulation:CancelSimulationUnitTestSetRun",
+  "Simulation:CreateSimulationPersona",
+  "Simulation:CreateSimulationScenario",
+  "Simulation:CreateSimulationUnitTest",
+  "Simulation:CreateSimulationUnitTestSet",
+  "Simulation:CreateSimulationUnitTestSetRun",
+  "Simulation:DeleteSimulationPersona",
+  "Simulation:DeleteSimulationScenario",
+  "Simulation:DeleteSimulationUnitTest",
+  "Simulation:DeleteSimulationUnitTestSet",
+  "Simulation:GetSimulationPersona",
+  "Simulation:GetSimulationScenario",
+  "Simulation:GetSimulationUnitTest",
+  "Simulation:GetSimulationUnitTestSet",
+  "Simulation:GetSimulationUnitTestSetRun",
+  "Simulation:ModifySimulationPersona",
+  "Simulation:ModifySimulationScenario",
+  "Simulation:ModifySimulationUnitTest",
+  "Simulation:ModifySimulationUnitTestSet",
+  // Webhook
+  "Webhook:CreateWebhookDestination",
+  "Webhook:DeleteWebhookDestination",
+  "Webhook:GetWebhookDeliveries",
+  "Webhook:GetWebhookDestination",
+  "Webhook:UpdateWebhookDestination",
+  // Admin
+  "Admin:GetModels",
 ] as const;
 
 export type Permission = (typeof ALL_PERMISSIONS)[number];
@@ -53,3 +111,8 @@ export const DEFAULT_USER_PERMISSIONS: readonly Permission[] = [
   "Conversation:GetRecommendedResponses",
   "Conversation:ModifyConversation",
 ];
+
+/** True when `value` is a permission the API defines. */
+export function isPermission(value: string): value is Permission {
+  return (ALL_PERMISSIONS as readonly string[]).includes(value);
+}

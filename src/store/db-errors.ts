@@ -3,7 +3,7 @@ import { AppError } from "../lib/app-error.js";
 /** SQLite (better-sqlite3) and PostgreSQL (`pg`, SQLSTATE 23505) report a duplicate key differently. */
 export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== "object" || error === null || !("code" in error)) return false;
-  const code = (error as { code: unknown }).code;
+  const code = error.code;
   return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 }
 

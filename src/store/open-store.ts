@@ -12,31 +12,25 @@ import { initialMigration } from "./migrations/001-initial.js";
 import { listIndexesMigration } from "./migrations/002-list-indexes.js";
 import type { Database } from "./schema.js";
 import { SqlStore } from "./sql-store.js";
+import { withSqliteMigrationLock } from "./sqlite-migration-lock.js";
 import type { Store } from "./types.js";
 
 export interface StoreOptions {
   /** `postgres://…` selects PostgreSQL; otherwise a SQLite file `parley.sqlite` in `dataDir`. */
   databaseUrl?: string | undefined;
+  /** Directory of the SQLite file (created when missing). */
   dataDir: string;
   /**
    * Called with errors no query is waiting for (a pooled PostgreSQL connection that dropped while idle;
    * the pool replaces it). Default: `process.emitWarning`.
    */
   onBackgroundError?: ((error: Error) => void) | undefined;
+  /** Aborts opening: waiting for another process's SQLite migration stops. */
+  signal?: AbortSignal | undefined;
 }
 
-/** How often a SQLite migration is retried when another process holds the write lock. */
-const SQLITE_MIGRATION_ATTEMPTS = 5;
-
-function isSqliteBusy(error: unknown): boolean {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    "code" in error &&
-    typeof error.code === "string" &&
-    error.code.startsWith("SQLITE_BUSY")
-  );
-}
+/** The SQLite database file inside the data dir. */
+export const SQLITE_FILE_NAME = "parley.sqlite";
 
 function migrationsFor(binaryType: "blob" | "bytea"): MigrationProvider {
   return {
@@ -48,42 +42,49 @@ function migrationsFor(binaryType: "blob" | "bytea"): MigrationProvider {
   };
 }
 
-/** Opens the configured database and brings its schema up to date (safe when several processes start). */
+async function migrate(db: Kysely<Database>, binaryType: "blob" | "bytea"): Promise<void> {
+  const { error } = await new Migrator({ db, provider: migrationsFor(binaryType) }).migrateToLatest();
+  if (error !== undefined) {
+    throw error instanceof Error ? error : new Error(`Database migration failed: ${JSON.stringify(error)}`);
+  }
+}
+
+/**
+ * Opens the configured database and brings its schema up to date. Safe when several processes start
+ * at once: PostgreSQL migrations run under Kysely's advisory lock, SQLite ones under a lock file.
+ */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  let db: Kysely<Database>;
-  let dialect: "sqlite" | "postgres";
+  options.signal?.throwIfAborted();
   if (options.databaseUrl !== undefined) {
     const { default: pg } = await import("pg");
-    // Return bytea as Buffer and keep integers as numbers.
+    // Counts come back as int8; keep them numbers. bytea already arrives as a Buffer.
     pg.types.setTypeParser(20, (value: string) => Number(value));
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-    const onBackgroundError = options.onBackgroundError ?? ((error: Error) => process.emitWarning(error));
-    pool.on("error", onBackgroundError);
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    dialect = "postgres";
-  } else {
-    const { default: SqliteDatabase } = await import("better-sqlite3");
-    fs.mkdirSync(options.dataDir, { recursive: true });
-    const sqlite = new SqliteDatabase(path.join(options.dataDir, "parley.sqlite"));
+    pool.on("error", options.onBackgroundError ?? ((error: Error) => process.emitWarning(error)));
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await migrate(db, "bytea");
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    return new SqlStore(db, "postgres", () => db.destroy());
+  }
+
+  const { default: SqliteDatabase } = await import("better-sqlite3");
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const sqlite = new SqliteDatabase(path.join(options.dataDir, SQLITE_FILE_NAME));
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  try {
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("synchronous = NORMAL");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    dialect = "sqlite";
-  }
-  const migrator = new Migrator({ db, provider: migrationsFor(dialect === "postgres" ? "bytea" : "blob") });
-  // PostgreSQL serializes concurrent migrators with an advisory lock. SQLite has no such lock across
-  // processes: a migrator that loses the race for the write lock fails with SQLITE_BUSY and, run again,
-  // finds the migrations done.
-  const attempts = dialect === "sqlite" ? SQLITE_MIGRATION_ATTEMPTS : 1;
-  let error: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt += 1) {
-    ({ error } = await migrator.migrateToLatest());
-    if (!isSqliteBusy(error)) break;
-  }
-  if (error !== undefined) {
+    await withSqliteMigrationLock(SqliteDatabase, options.dataDir, () => migrate(db, "blob"), {
+      signal: options.signal,
+    });
+  } catch (error) {
     await db.destroy();
-    throw error instanceof Error ? error : new Error(`Database migration failed: ${JSON.stringify(error)}`);
+    throw error;
   }
-  return new SqlStore(db, dialect, () => db.destroy());
+  return new SqlStore(db, "sqlite", () => db.destroy());
 }
