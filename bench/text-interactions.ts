@@ -7,12 +7,9 @@
  * PostgreSQL database on 127.0.0.1:5432) with the demo org. Each conversation alternates answers that
  * keep it open, so every request is a full interaction (user message, agent steps, reply, commit).
  */
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { startServerProcess } from "./server-process.js";
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +23,6 @@ const turns = Number(values.turns);
 
 /** Starts `src/cli/serve.ts` in its own process, so the server and this client each have a core. */
 async function makeServer() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-bench-"));
   let databaseUrl: string | undefined;
   let dropDatabase = async () => {};
   if (values.store === "postgres") {
@@ -43,38 +39,12 @@ async function makeServer() {
       await c.end();
     };
   }
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/serve.ts"], {
-    cwd: path.resolve(import.meta.dirname, ".."),
-    env: {
-      ...process.env,
-      PORT: "0",
-      PARLEY_DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      PARLEY_INTERACTIONS_PER_MINUTE: "1000000",
-      ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-    },
-    stdio: "inherit",
-  });
-  const credentialsFile = path.join(dataDir, "credentials.env");
-  for (let waitedMs = 0; !fs.existsSync(credentialsFile); waitedMs += 100) {
-    if (waitedMs > 30_000) throw new Error("the server did not start");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const env = Object.fromEntries(
-    fs
-      .readFileSync(credentialsFile, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => l.split("=", 2) as [string, string]),
-  );
+  const server = await startServerProcess(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl });
   return {
-    env,
+    env: server.env,
     async close() {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
+      await server.close();
       await dropDatabase();
-      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,14 +6,11 @@
  *
  * The server runs in its own process (`src/cli/serve.ts`) with the offline engines, warmed up.
  */
-import { spawn } from "node:child_process";
-import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { librivoxClips, readPcm16Wav } from "../test/helpers/speech-corpus.js";
 import { encodeWavFile } from "../src/engines/codec/encoders.js";
+import { startServerProcess } from "./server-process.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "20" }, format: { type: "string", default: "mp3" } },
@@ -23,39 +20,6 @@ const runs = Number(values.runs);
 /** About 5 s of speech: LibriVox clip 0920 (5.3 s). */
 const clip = librivoxClips().find((c) => c.id.endsWith("0920"))!;
 const wav = encodeWavFile(readPcm16Wav(clip.wavPath).samples, 16_000);
-
-async function startServer() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-voice-bench-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/serve.ts"], {
-    cwd: path.resolve(import.meta.dirname, ".."),
-    env: {
-      ...process.env,
-      PORT: "0",
-      PARLEY_DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      PARLEY_INTERACTIONS_PER_MINUTE: "100000",
-    },
-    stdio: "inherit",
-  });
-  const file = path.join(dataDir, "credentials.env");
-  while (!fs.existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 100));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const env = Object.fromEntries(
-    fs
-      .readFileSync(file, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => l.split("=", 2) as [string, string]),
-  );
-  return {
-    env,
-    async close() {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Uploads at real-time pace; resolves with ms from the last byte written to the first audio piece. */
 function timedVoiceNote(url: string, token: string): Promise<number> {
@@ -111,7 +75,7 @@ function timedVoiceNote(url: string, token: string): Promise<number> {
   });
 }
 
-const server = await startServer();
+const server = await startServerProcess();
 const { env } = server;
 const base = `${env.AMIGO_BASE_URL}/v1/${env.AMIGO_ORGANIZATION_ID}`;
 const signin = await fetch(`${base}/user/signin_with_api_key`, {
