@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   DEMO_AGENT_NAME,
   DEMO_GRAPH_NAME,
@@ -6,6 +7,8 @@ import {
   demoGraphVersionBody,
 } from "../domain/demo/clinic-receptionist.js";
 import { newId } from "../domain/ids.js";
+import { AppError } from "../lib/app-error.js";
+import { isSqliteBusy } from "./db-errors.js";
 import {
   ADMIN_ROLE_NAME,
   ALL_PERMISSIONS,
@@ -13,6 +16,10 @@ import {
   DEFAULT_USER_ROLE_NAME,
 } from "../domain/permissions.js";
 import type { Store } from "./types.js";
+
+/** Attempts of a seed that lost a race with another process, and the pause after the first (grows). */
+const SEED_ATTEMPTS = 5;
+const SEED_RETRY_PAUSE_MS = 20;
 
 export const DEMO_ORGANIZATION_ID = "parley-demo";
 export const DEMO_ADMIN_EMAIL = "admin@parley.local";
@@ -43,13 +50,27 @@ export async function ensureRoles(store: Store, organizationId: string): Promise
 
 /**
  * Creates (idempotently) an organization with its roles, an admin user and the demo clinic service.
- * Running it again finds and returns what exists.
+ * Running it again finds and returns what exists. It writes in one transaction; when another process
+ * seeds the same organization at the same moment, the loser's transaction hits a duplicate key (or, on
+ * SQLite, the other writer's lock), rolls back, and a later attempt finds what the winner wrote.
  */
 export async function seedDemo(
   store: Store,
   now: Date,
   organizationId = DEMO_ORGANIZATION_ID,
 ): Promise<DemoSeed> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await store.transaction((tx) => seedOnce(tx, now, organizationId));
+    } catch (error) {
+      const lostRace = (error instanceof AppError && error.code === "conflict") || isSqliteBusy(error);
+      if (!lostRace || attempt >= SEED_ATTEMPTS) throw error;
+      await sleep(SEED_RETRY_PAUSE_MS * attempt);
+    }
+  }
+}
+
+async function seedOnce(store: Store, now: Date, organizationId: string): Promise<DemoSeed> {
   const createdAt = now.toISOString();
   if ((await store.getOrganization(organizationId)) === undefined) {
     await store.createOrganization({

@@ -2,6 +2,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type BetterSqlite from "better-sqlite3";
 import { AppError } from "../lib/app-error.js";
+import { isSqliteBusy } from "./db-errors.js";
 
 /** Options of {@link withSqliteMigrationLock}. */
 export interface SqliteMigrationLockOptions {
@@ -14,16 +15,6 @@ export interface SqliteMigrationLockOptions {
 
 /** The lock file beside the database; it holds no data. */
 export const MIGRATION_LOCK_FILE = "parley.sqlite.migration-lock";
-
-function isBusy(error: unknown): boolean {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    "code" in error &&
-    typeof error.code === "string" &&
-    error.code.startsWith("SQLITE_BUSY")
-  );
-}
 
 /**
  * Runs `work` while holding an exclusive lock that every Parley process (and every store in this one)
@@ -50,7 +41,7 @@ export async function withSqliteMigrationLock<T>(
         lock.exec("BEGIN EXCLUSIVE");
         break;
       } catch (error) {
-        if (!isBusy(error)) throw error;
+        if (!isSqliteBusy(error)) throw error;
         if (Date.now() >= deadline) {
           throw new AppError(
             "service_unavailable",
