@@ -40,9 +40,9 @@ export async function benchCodecs(): Promise<BenchRow[]> {
     ["wav", () => encodeWavFile(samples, 16_000)],
     ["mp3 48 kbps", () => encodeMp3Piece(samples, 16_000)],
   ] as const) {
-    encode();
+    await encode();
     const started = performance.now();
-    for (let i = 0; i < 5; i += 1) encode();
+    for (let i = 0; i < 5; i += 1) await encode();
     rows.push({
       engine: "encode",
       metric: name,

@@ -47,7 +47,7 @@ export async function* renderReplyAudio(
     const samples = await to16k(chunk.samples, chunk.sampleRateHz);
     const audio =
       options.format === "mp3"
-        ? encodeMp3Piece(samples, OUTPUT_RATE_HZ)
+        ? await encodeMp3Piece(samples, OUTPUT_RATE_HZ)
         : encodeWavFile(samples, OUTPUT_RATE_HZ);
     yield {
       audio,

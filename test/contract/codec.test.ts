@@ -89,8 +89,8 @@ describe("audio encoders", () => {
 
   it("write MP3 pieces that play alone and concatenated", async () => {
     const half = Math.floor(original.length / 2);
-    const first = encodeMp3Piece(original.subarray(0, half), 16_000);
-    const second = encodeMp3Piece(original.subarray(half), 16_000);
+    const first = await encodeMp3Piece(original.subarray(0, half), 16_000);
+    const second = await encodeMp3Piece(original.subarray(half), 16_000);
     const firstAlone = await decodeTo16k(first);
     expect(Math.abs(durationS(firstAlone) - half / 16_000)).toBeLessThan(0.15);
     const both = await decodeTo16k(Buffer.concat([first, second]));

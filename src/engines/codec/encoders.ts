@@ -1,4 +1,6 @@
-import { Mp3Encoder } from "@breezystack/lamejs";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import type { WasmMediaEncoder } from "wasm-media-encoders";
 
 /** A standalone WAV file (RIFF header + 16-bit PCM, mono) holding `samples`. */
 export function encodeWavFile(samples: Int16Array, sampleRateHz: number): Uint8Array {
@@ -28,19 +30,44 @@ export function encodePcm16(samples: Int16Array): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
+let mp3Encoder: Promise<WasmMediaEncoder<"audio/mpeg">> | undefined;
+
 /**
- * One MP3 piece: whole MPEG frames from a fresh encoder, flushed, so the piece plays alone and pieces
- * concatenated in order form one playable stream. Mono, `bitrateKbps` (default 48) at the input rate.
+ * LAME compiled to WebAssembly (`wasm-media-encoders`), loaded on first use. One instance serves every
+ * piece: `configure` resets it, and a piece is encoded without yielding to the event loop.
  */
-export function encodeMp3Piece(samples: Int16Array, sampleRateHz: number, bitrateKbps = 48): Uint8Array {
-  const encoder = new Mp3Encoder(1, sampleRateHz, bitrateKbps);
+function sharedMp3Encoder(): Promise<WasmMediaEncoder<"audio/mpeg">> {
+  mp3Encoder ??= (async () => {
+    const { createEncoder } = await import("wasm-media-encoders");
+    const wasmPath = createRequire(import.meta.url).resolve("wasm-media-encoders/wasm/mp3");
+    return createEncoder("audio/mpeg", await fs.promises.readFile(wasmPath));
+  })();
+  return mp3Encoder;
+}
+
+/** Samples per `encode` call: LAME's input buffer grows to the largest call, so keep calls small. */
+const MP3_BLOCK_SAMPLES = 1152 * 8;
+
+/**
+ * One MP3 piece: whole MPEG frames from a freshly configured encoder, flushed, so the piece plays alone
+ * and pieces concatenated in order form one playable stream. Mono, constant `bitrateKbps` (default 48)
+ * at the input rate.
+ */
+export async function encodeMp3Piece(
+  samples: Int16Array,
+  sampleRateHz: number,
+  bitrateKbps: 48 | 64 | 96 | 128 = 48,
+): Promise<Uint8Array> {
+  const encoder = await sharedMp3Encoder();
+  encoder.configure({ channels: 1, sampleRate: sampleRateHz, bitrate: bitrateKbps });
   const parts: Uint8Array[] = [];
-  const blockSamples = 1152 * 8;
-  for (let i = 0; i < samples.length; i += blockSamples) {
-    const encoded = encoder.encodeBuffer(samples.subarray(i, i + blockSamples));
-    if (encoded.length > 0) parts.push(new Uint8Array(encoded));
+  const block = new Float32Array(MP3_BLOCK_SAMPLES);
+  for (let offset = 0; offset < samples.length; offset += MP3_BLOCK_SAMPLES) {
+    const count = Math.min(MP3_BLOCK_SAMPLES, samples.length - offset);
+    for (let i = 0; i < count; i += 1) block[i] = samples[offset + i]! / 32768;
+    // The encoder owns the bytes it returns until its next call: copy them.
+    parts.push(encoder.encode([block.subarray(0, count)]).slice());
   }
-  const tail = encoder.flush();
-  if (tail.length > 0) parts.push(new Uint8Array(tail));
+  parts.push(encoder.finalize().slice());
   return Buffer.concat(parts);
 }
