@@ -49,6 +49,11 @@ export function runContract(name: string, factory: () => TtsEngine, options: Tts
       }
     });
 
+    test("gives no chunk for a sentence with nothing to speak", async () => {
+      const chunks = await collect(engine, "Done. ... !");
+      expect(chunks.map((c) => c.text.trim())).toEqual(["Done."]);
+    });
+
     test("takes text as a stream of deltas", async () => {
       async function* deltas() {
         for (const piece of ["Hello", " there.", " How are", " you?"]) yield piece;

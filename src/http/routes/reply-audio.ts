@@ -4,17 +4,29 @@ import { type AudioPiece, renderReplyAudio, type ReplyAudioFormat } from "../../
 import type { NdjsonWriter } from "../ndjson.js";
 import type { LatencyMarks } from "./latency-report.js";
 
+/** Letters and digits: a synthesizer speaks every one of them in exactly one piece, and nothing else. */
+function speakableCount(text: string): number {
+  return text.match(/[a-z0-9]/gi)?.length ?? 0;
+}
+
 /**
  * Speaks the reply while the agent writes it: text deltas go in, `new-message` events with base64 audio
- * pieces go out as sentences are synthesized. One piece is held back so the last can carry `stop: true`.
+ * pieces go out as sentences are synthesized. A piece goes out as soon as it is synthesized when more
+ * text is already known to follow; otherwise it waits only until the agent writes more (then
+ * `stop: false`) or ends the reply (then it is the last piece, `stop: true`), never for the next
+ * sentence's synthesis.
  */
 export class ReplyAudioRenderer {
   private readonly text = new AsyncQueue<string>();
   private messageId = "";
   private task: Promise<void> | undefined;
+  private speakablePushed = 0;
+  private speakableSpoken = 0;
+  private textEnded = false;
+  private wakeHeldPiece: (() => void) | undefined;
 
   constructor(
-    private readonly writer: NdjsonWriter,
+    private readonly writer: Pick<NdjsonWriter, "write">,
     private readonly options: {
       tts: TtsEngine;
       voiceId: string | undefined;
@@ -22,45 +34,75 @@ export class ReplyAudioRenderer {
       signal: AbortSignal;
       marks: LatencyMarks;
     },
-  ) {}
+  ) {
+    options.signal.addEventListener("abort", () => this.wake(), { once: true });
+  }
 
   push(messageId: string, delta: string): void {
     this.messageId = messageId;
     this.task ??= this.run();
+    this.speakablePushed += speakableCount(delta);
     this.text.push(delta);
+    this.wake();
+  }
+
+  private wake(): void {
+    const wake = this.wakeHeldPiece;
+    this.wakeHeldPiece = undefined;
+    wake?.();
+  }
+
+  private moreTextKnown(): boolean {
+    return this.speakablePushed > this.speakableSpoken;
+  }
+
+  /** Resolves once it is known whether the piece just synthesized is the last one. */
+  private async untilLastKnown(): Promise<void> {
+    while (!this.moreTextKnown() && !this.textEnded) {
+      this.options.signal.throwIfAborted();
+      await new Promise<void>((resolve) => (this.wakeHeldPiece = resolve));
+    }
   }
 
   private async run(): Promise<void> {
-    let held: AudioPiece | undefined;
     let sequence = 0;
-    const send = async (piece: AudioPiece, stop: boolean) => {
-      await this.writer.write({
-        type: "new-message",
-        message: Buffer.from(piece.audio).toString("base64"),
-        message_id: this.messageId,
-        sequence_number: sequence,
-        stop,
-        transcript_alignment: piece.alignment,
-      });
-      sequence += 1;
-    };
     for await (const piece of renderReplyAudio(this.text, this.options)) {
+      const speakable = speakableCount(piece.text);
+      // Synthesizers speak nothing for text without letters or digits ("..."); such a piece could come
+      // after the one already sent as the last.
+      if (speakable === 0) continue;
       this.options.marks.audioPiece();
-      if (held !== undefined) await send(held, false);
-      held = piece;
+      this.speakableSpoken += speakable;
+      await this.untilLastKnown();
+      await this.send(piece, sequence, !this.moreTextKnown());
+      sequence += 1;
     }
-    if (held !== undefined) await send(held, true);
+  }
+
+  private async send(piece: AudioPiece, sequence: number, stop: boolean): Promise<void> {
+    await this.writer.write({
+      type: "new-message",
+      message: Buffer.from(piece.audio).toString("base64"),
+      message_id: this.messageId,
+      sequence_number: sequence,
+      stop,
+      transcript_alignment: piece.alignment,
+    });
   }
 
   /** Ends the text and waits until every audio piece has been written. */
   async finish(): Promise<void> {
+    this.textEnded = true;
     this.text.close();
+    this.wake();
     await this.task;
   }
 
   /** Stops synthesis after a failure elsewhere. */
   abandon(error: unknown): void {
+    this.textEnded = true;
     this.text.fail(error);
+    this.wake();
     this.task?.catch(() => undefined);
   }
 }
