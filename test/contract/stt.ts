@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { isAppError } from "../../src/lib/app-error.js";
 import type { SttEngine, SttEvent } from "../../src/engines/stt/types.js";
-import { cardsClips, cardsGrammar, chunked, librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
-import { corpusWer } from "../helpers/wer.js";
+import {
+  cardsClips,
+  cardsGrammar,
+  chunked,
+  clipsWithPauses,
+  librivoxClips,
+  readPcm16Wav,
+} from "../helpers/speech-corpus.js";
+import { corpusWer, wordErrors } from "../helpers/wer.js";
 
 export interface SttContractOptions {
   skip?: { test: string; reason: string }[];
@@ -30,6 +37,13 @@ function finalOf(events: SttEvent[]) {
   const final = finals[0]!;
   if (final.type !== "final") throw new Error("unreachable");
   return final;
+}
+
+/** The pause test's speech: two short LibriVox clips with a second of silence between them. */
+export const PAUSE_MS = 1000;
+export function pausedClips() {
+  const clips = librivoxClips();
+  return [clips[1]!, clips[4]!];
 }
 
 /** What every speech recognizer must do, on real speech from Debian's pocketsphinx-testdata. */
@@ -92,6 +106,22 @@ export function runContract(name: string, factory: () => SttEngine, options: Stt
         expect(word.endMs).toBeLessThanOrEqual(durationMs + 50);
         previousEnd = word.endMs;
       }
+    });
+
+    test("recognizes speech that goes on after a pause as well as each part alone", async () => {
+      const clips = pausedClips();
+      let errorsAlone = 0;
+      for (const clip of clips) {
+        const final = finalOf(await collect(engine, chunked(readPcm16Wav(clip.wavPath).samples)));
+        errorsAlone += wordErrors(clip.transcript, final.text).errors;
+      }
+      const joined = clipsWithPauses(clips, PAUSE_MS);
+      const final = finalOf(await collect(engine, chunked(joined.samples)));
+      expect(wordErrors(joined.transcript, final.text).errors).toBeLessThanOrEqual(errorsAlone + 1);
+      // Word timings count from the start of the whole stream, across the pause.
+      const secondStartMs = joined.startsMs[1]!;
+      expect(final.words.at(-1)!.startMs).toBeGreaterThan(secondStartMs);
+      expect(final.words[0]!.startMs).toBeLessThan(secondStartMs - PAUSE_MS);
     });
 
     test("stops when aborted mid-stream and serves the next request", async () => {

@@ -75,3 +75,23 @@ export function readPcm16Wav(wavPath: string): { samples: Int16Array; sampleRate
 export async function* chunked(samples: Int16Array, chunkSamples = 1600): AsyncIterable<Int16Array> {
   for (let i = 0; i < samples.length; i += chunkSamples) yield samples.slice(i, i + chunkSamples);
 }
+
+/** Two or more clips joined by `silenceMs` of silence, with the joined transcript and where each starts. */
+export function clipsWithPauses(
+  clips: SpeechClip[],
+  silenceMs: number,
+): { samples: Int16Array; transcript: string; startsMs: number[] } {
+  const parts = clips.map((clip) => readPcm16Wav(clip.wavPath).samples);
+  const silenceSamples = silenceMs * 16;
+  const samples = new Int16Array(
+    parts.reduce((n, p) => n + p.length, 0) + silenceSamples * (parts.length - 1),
+  );
+  const startsMs: number[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    startsMs.push(offset / 16);
+    samples.set(part, offset);
+    offset += part.length + silenceSamples;
+  }
+  return { samples, transcript: clips.map((c) => c.transcript).join(" "), startsMs };
+}

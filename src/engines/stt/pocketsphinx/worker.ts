@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { jsgfForPhrases } from "../grammar.js";
 import { EN_US_MODEL, SphinxDecoder } from "./binding.js";
+import { PhraseSegmenter } from "./phrase-segmenter.js";
 import type { FromWorker, ToWorker } from "./worker-protocol.js";
 
 /** Samples between partial hypotheses: 0.25 s of audio. */
@@ -25,7 +26,7 @@ const knownWord = (word: string) => {
   return dictionary.has(word);
 };
 
-let active = false;
+let recognizer: PhraseSegmenter | undefined;
 let currentSession = -1;
 let mode: "open" | "grammar" = "open";
 let sinceLastPartial = 0;
@@ -44,37 +45,45 @@ port.on("message", (message: ToWorker) => {
             : undefined);
         mode = grammar === undefined ? "open" : "grammar";
         decoder.useSearch(grammar);
-        decoder.start();
-        active = true;
+        recognizer = new PhraseSegmenter(decoder, mode === "open");
         sinceLastPartial = 0;
         lastPartial = "";
         break;
       }
       case "audio":
-        if (!active) return;
-        decoder.process(message.samples);
+        if (recognizer === undefined) return;
+        recognizer.process(message.samples);
         sinceLastPartial += message.samples.length;
         if (sinceLastPartial >= PARTIAL_EVERY_SAMPLES) {
           sinceLastPartial = 0;
-          const text = decoder.hypothesis();
+          const text = recognizer.hypothesis();
           if (text !== lastPartial) {
             lastPartial = text;
             send({ type: "partial", text });
           }
         }
         break;
-      case "end":
-        if (!active) return;
-        active = false;
-        send({ type: "final", ...decoder.finish(), mode });
+      case "end": {
+        const ending = recognizer;
+        recognizer = undefined;
+        if (ending !== undefined) send({ type: "final", ...ending.finish(), mode });
         break;
+      }
       case "cancel":
-        if (active) decoder.finish();
-        active = false;
+        recognizer?.finish();
+        recognizer = undefined;
         break;
     }
   } catch (error) {
-    active = false;
+    // Leave the decoder between utterances, so that the next request can start one.
+    if (recognizer !== undefined) {
+      recognizer = undefined;
+      try {
+        decoder.finish();
+      } catch {
+        // The decoder had no utterance open.
+      }
+    }
     send({ type: "error", message: error instanceof Error ? error.message : String(error) });
   }
 });
