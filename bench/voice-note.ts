@@ -2,9 +2,12 @@
  * Voice note latency: a 5 s clip uploaded as a stream at real-time pace (100 ms chunks every 100 ms),
  * measured from the last request byte to the first audio piece of the reply, over 20 runs.
  *
- *   npx tsx bench/voice-note.ts [--runs 20] [--format mp3|wav]
+ *   npx tsx bench/voice-note.ts [--runs 20] [--format mp3|wav] [--cut-trailing-silence]
  *
- * The server runs in its own process (`src/cli/serve.ts`) with the offline engines, warmed up.
+ * The clip ends as recorded, with about 200 ms of quiet after the last word. `--cut-trailing-silence`
+ * cuts the upload right after the last word (the recognizer then cannot close the phrase before the
+ * upload ends: the worst case). The server runs in its own process (`src/cli/serve.ts`) with the
+ * offline engines, warmed up.
  */
 import http from "node:http";
 import { parseArgs } from "node:util";
@@ -13,19 +16,49 @@ import { encodeWavFile } from "../src/engines/codec/encoders.js";
 import { startServerProcess } from "./server-process.js";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "20" }, format: { type: "string", default: "mp3" } },
+  options: {
+    runs: { type: "string", default: "20" },
+    format: { type: "string", default: "mp3" },
+    "cut-trailing-silence": { type: "boolean", default: false },
+  },
 });
 const runs = Number(values.runs);
 
 /** About 5 s of speech: LibriVox clip 0920 (5.3 s). */
 const clip = librivoxClips().find((c) => c.id.endsWith("0920"))!;
-const wav = encodeWavFile(readPcm16Wav(clip.wavPath).samples, 16_000);
+const recorded = readPcm16Wav(clip.wavPath).samples;
+const wav = encodeWavFile(
+  values["cut-trailing-silence"] ? recorded.subarray(0, speechEndSample(recorded)) : recorded,
+  16_000,
+);
 
-/** Uploads at real-time pace; resolves with ms from the last byte written to the first audio piece. */
-function timedVoiceNote(url: string, token: string): Promise<number> {
+/** Where speech ends: just after the last 10 ms frame within 30 dB of the loudest frame. */
+function speechEndSample(samples: Int16Array): number {
+  const frameSamples = 160;
+  const levelsDb: number[] = [];
+  for (let start = 0; start + frameSamples <= samples.length; start += frameSamples) {
+    let energy = 0;
+    for (let i = start; i < start + frameSamples; i += 1) energy += samples[i]! ** 2;
+    levelsDb.push(10 * Math.log10(energy / frameSamples + 1));
+  }
+  const loudestDb = Math.max(...levelsDb);
+  const lastLoud = levelsDb.findLastIndex((db) => db >= loudestDb - 30);
+  return (lastLoud + 1) * frameSamples;
+}
+
+interface VoiceNoteTiming {
+  /** Client side: last request byte written → first audio piece read. */
+  firstAudioMs: number;
+  /** The server's own `latency-report` event. */
+  report: Record<string, unknown>;
+}
+
+/** Uploads at real-time pace; resolves with the client's and the server's timings of the reply. */
+function timedVoiceNote(url: string, token: string): Promise<VoiceNoteTiming> {
   return new Promise((resolve, reject) => {
     let lastByteAt = 0;
     let firstAudioMs = 0;
+    let report: Record<string, unknown> = {};
     let buffered = "";
     const request = http.request(
       url,
@@ -44,19 +77,20 @@ function timedVoiceNote(url: string, token: string): Promise<number> {
         response.on("data", (text: string) => {
           buffered += text;
           for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
-            const event = JSON.parse(buffered.slice(0, newline)) as { type: string };
+            const event = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
             buffered = buffered.slice(newline + 1);
             if (event.type === "new-message" && !done) {
               done = true;
               firstAudioMs = performance.now() - lastByteAt;
             }
+            if (event.type === "latency-report") report = event;
             if (event.type === "error") reject(new Error(JSON.stringify(event)));
           }
         });
         // Resolves when the reply has ended, so the next run finds the conversation free.
         response.on("end", () => {
           if (!done) reject(new Error(`no audio (status ${response.statusCode})`));
-          else resolve(firstAudioMs);
+          else resolve({ firstAudioMs, report });
         });
       },
     );
@@ -87,7 +121,7 @@ const signin = await fetch(`${base}/user/signin_with_api_key`, {
   },
 });
 const token = ((await signin.json()) as { id_token: string }).id_token;
-const latenciesMs: number[] = [];
+const timings: VoiceNoteTiming[] = [];
 try {
   for (let run = 0; run < runs + 1; run += 1) {
     // A fresh conversation per run, so every note is answered in the same dialog state.
@@ -99,11 +133,11 @@ try {
     const createdText = await created.text();
     if (created.status !== 201) throw new Error(`create failed: ${created.status} ${createdText}`);
     const id = (JSON.parse(createdText.split("\n")[0]!) as { conversation_id: string }).conversation_id;
-    const ms = await timedVoiceNote(
-      `${base}/conversation/${id}/interact?request_format=voice&response_format=voice`,
+    const timing = await timedVoiceNote(
+      `${base}/conversation/${id}/interact?request_format=voice&response_format=voice&include_latency_report=true`,
       token,
     );
-    if (run > 0) latenciesMs.push(ms); // the first run warms caches and JIT
+    if (run > 0) timings.push(timing); // the first run warms caches and JIT
     const finished = await fetch(`${base}/conversation/${id}/finish/`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}` },
@@ -115,12 +149,22 @@ try {
 } finally {
   await server.close();
 }
-latenciesMs.sort((a, b) => a - b);
-const pct = (p: number) =>
-  latenciesMs[Math.min(latenciesMs.length - 1, Math.floor((p / 100) * latenciesMs.length))]!;
+/** p-th percentile (nearest rank) of some figures. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const figure = (values: number[]) =>
+  `p50 ${percentile(values, 50).toFixed(0)} ms, p95 ${percentile(values, 95).toFixed(0)} ms`;
+const serverFigure = (key: string) =>
+  figure(timings.map((t) => Number(t.report[key] ?? Number.NaN)).filter(Number.isFinite));
+
 console.log(
-  `voice note: ${(wav.length / 32000).toFixed(1)} s clip at real-time pace, ${runs} runs, reply as ${values.format}`,
+  `voice note: ${(wav.length / 32000).toFixed(2)} s clip${values["cut-trailing-silence"] ? " cut after its last word" : ""} at real-time pace, ${runs} runs, reply as ${values.format}`,
 );
-console.log(
-  `last request byte → first audio piece: p50 ${pct(50).toFixed(0)} ms, p95 ${pct(95).toFixed(0)} ms`,
-);
+console.log(`last request byte → first audio piece: ${figure(timings.map((t) => t.firstAudioMs))}`);
+console.log("server side, from the body's last byte:");
+console.log(`  final transcript     ${serverFigure("body_end_to_final_transcript_ms")}`);
+console.log(`  agent's first text   ${serverFigure("agent_first_text_ms")}`);
+console.log(`  first audio piece    ${serverFigure("first_audio_piece_ms")}`);
+console.log(`  last audio piece     ${serverFigure("last_audio_piece_ms")}`);
