@@ -74,7 +74,7 @@ export async function createEngines(
 
 /** Loads models and starts workers so the first request is not slow. */
 export async function warmUpEngines(engines: Engines): Promise<void> {
-  await Promise.all([engines.stt.warmUp?.(), engines.tts.warmUp?.()]);
+  await Promise.all([engines.agent.warmUp?.(), engines.stt.warmUp?.(), engines.tts.warmUp?.()]);
 }
 
 export async function closeEngines(engines: Engines): Promise<void> {

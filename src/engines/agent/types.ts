@@ -124,4 +124,6 @@ export interface AgentEngine {
    * try a grammar first.
    */
   expectedUserReplies(graph: ContextGraph, state: AgentConversationState | null): string[] | null;
+  /** Compiles and loads what the first turn would otherwise wait for. */
+  warmUp?(): Promise<void>;
 }

@@ -11,6 +11,13 @@ import type {
 import { asGraphBody, type GraphBody, type GraphState, stateNamed, targetName } from "./graph.js";
 import { classifyExitCondition, examplePhrasesFor, isFarewell, isOpenAnswer } from "./intent-classifier.js";
 
+/** Sentences of the kinds callers say, parsed once at start so that no caller waits for compilation. */
+const WARM_UP_SENTENCES = [
+  "I have had a sore throat and a cough since last week",
+  "Could we do tomorrow at ten in the morning instead",
+  "Yes that works, thank you, goodbye",
+];
+
 /** The navigation state this engine keeps per conversation. */
 interface RulesState {
   current_state: string;
@@ -204,6 +211,19 @@ export class RulesAgentEngine implements AgentEngine {
     }
     if (here.next_state === undefined) throw new Error(`state "${here.name}" has no way forward`);
     yield transition(targetName(here.next_state));
+  }
+
+  /**
+   * chrono-node compiles its many patterns on first use: the first parses of ordinary sentences take
+   * about 150 ms, which would land on the first caller's reply.
+   */
+  warmUp(): Promise<void> {
+    const now = new Date();
+    for (const text of WARM_UP_SENTENCES) {
+      chrono.parse(text, now, { forwardDate: true });
+      classifyExitCondition(text, ["The user agrees", "The user describes the reason for the visit"]);
+    }
+    return Promise.resolve();
   }
 
   private extractEntities(userText: string, now: Date, state: RulesState): void {
