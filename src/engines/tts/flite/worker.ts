@@ -15,9 +15,14 @@ port.on("message", (request: FliteRequest) => {
   try {
     const value: FliteOutput = runner.synthesize(request.voice, request.text);
     port.postMessage({ ok: true, value }, [value.samples.buffer as ArrayBuffer]);
-    runner.collect();
   } catch (error) {
     port.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
+  }
+  // Off the critical path, after the answer; a failure here only means the next run makes its own.
+  try {
+    runner.prepare(request.voice);
+  } catch {
+    runner.collect();
   }
 });
 process.on("exit", () => runner.dispose());
