@@ -1,7 +1,14 @@
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeTo16k, fixtureDir, makeFlac, makeMp3, soxConvert } from "../helpers/audio-fixtures.js";
-import { call, callStream, postOnOwnConnection, type StreamEvent } from "../helpers/http-client.js";
+import {
+  call,
+  callStream,
+  parseNdjson,
+  postOnOwnConnection,
+  readEvents,
+  type StreamEvent,
+} from "../helpers/http-client.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { expectEventsMatchSpec } from "../helpers/spec-validator.js";
 import { chunked, librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
@@ -72,12 +79,7 @@ describe("voice notes over HTTP", () => {
       },
     );
     const raw = await response.text();
-    const events = response.headers.get("content-type")?.includes("ndjson")
-      ? raw
-          .trim()
-          .split("\n")
-          .map((line) => JSON.parse(line) as StreamEvent)
-      : [];
+    const events = response.headers.get("content-type")?.includes("ndjson") ? parseNdjson(raw) : [];
     return { status: response.status, events, raw };
   }
 
@@ -157,10 +159,7 @@ describe("voice notes over HTTP", () => {
       },
     );
     expect(response.status).toBe(200);
-    const events = (await response.text())
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as StreamEvent);
+    const events = await readEvents(response);
     expectEventsMatchSpec(events);
     const pieces = ofType(events, "new-message");
     expect(pieces.length).toBeGreaterThanOrEqual(2);
@@ -199,10 +198,7 @@ describe("voice notes over HTTP", () => {
       },
     );
     expect(response.status).toBe(200);
-    const events = (await response.text())
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as StreamEvent);
+    const events = await readEvents(response);
     expectEventsMatchSpec(events);
     expect(events[0]!.type).toBe("user-message-available");
     expect(wer(clip.transcript, events[0]!.user_message as string)).toBeLessThanOrEqual(
@@ -228,10 +224,7 @@ describe("voice notes over HTTP", () => {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ service_id: t.serviceId }),
     });
-    const events = (await created.text())
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as StreamEvent);
+    const events = await readEvents(created);
     expectEventsMatchSpec(events);
     const pieces = ofType(events, "new-message");
     expect(
@@ -266,10 +259,7 @@ describe("voice notes over HTTP", () => {
         duplex: "half",
       },
     );
-    const events = (await response.text())
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as StreamEvent);
+    const events = await readEvents(response);
     const report = events.find((e) => e.type === "latency-report")!;
     const recognition = report.recognition as { audio_ms: number; recognized_ms_at_body_end: number };
     // Most of the audio had been recognized before its last byte arrived.
@@ -350,10 +340,7 @@ describe("voice notes on PostgreSQL", () => {
           body: wav,
         },
       );
-      const events = (await response.text())
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as StreamEvent);
+      const events = await readEvents(response);
       const source = await fetch(
         `${base}/conversation/${id}/messages/${events[0]!.message_id as string}/source`,
         {

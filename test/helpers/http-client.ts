@@ -30,6 +30,19 @@ export async function call<T = unknown>(
 
 export type StreamEvent = { type: string; [field: string]: unknown };
 
+/** The events of an NDJSON body. */
+export function parseNdjson(raw: string): StreamEvent[] {
+  return raw
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as StreamEvent);
+}
+
+/** Reads a streamed conversation response to its end and parses its events. */
+export async function readEvents(response: Response): Promise<StreamEvent[]> {
+  return parseNdjson(await response.text());
+}
+
 /** Reads an NDJSON response into its events. */
 export async function callStream(
   url: string,
@@ -47,12 +60,7 @@ export async function callStream(
   const response = await fetch(url, { method: "POST", headers, ...(body === undefined ? {} : { body }) });
   const raw = await response.text();
   const contentType = response.headers.get("content-type");
-  const events = contentType?.includes("ndjson")
-    ? raw
-        .split("\n")
-        .filter((line) => line.length > 0)
-        .map((line) => JSON.parse(line) as StreamEvent)
-    : [];
+  const events = contentType?.includes("ndjson") ? parseNdjson(raw) : [];
   return { status: response.status, events, contentType, raw };
 }
 
