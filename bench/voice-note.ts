@@ -13,6 +13,7 @@ import http from "node:http";
 import { parseArgs } from "node:util";
 import { librivoxClips, readPcm16Wav } from "../test/helpers/speech-corpus.js";
 import { encodeWavFile } from "../src/engines/codec/encoders.js";
+import { percentile } from "./engines/common.js";
 import { startServerProcess } from "./server-process.js";
 
 const { values } = parseArgs({
@@ -148,11 +149,6 @@ try {
   }
 } finally {
   await server.close();
-}
-/** p-th percentile (nearest rank) of some figures. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 const figure = (values: number[]) =>
   `p50 ${percentile(values, 50).toFixed(0)} ms, p95 ${percentile(values, 95).toFixed(0)} ms`;

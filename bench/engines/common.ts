@@ -17,7 +17,12 @@ export function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1e6);
 }
 
-export function median(values: number[]): number {
+/** The p-th percentile (nearest rank) of some figures. */
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
 }

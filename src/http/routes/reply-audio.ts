@@ -1,17 +1,14 @@
 import type { TtsEngine } from "../../engines/tts/types.js";
 import { AsyncQueue } from "../../lib/async-queue.js";
+import { speakableCount } from "../../pipeline/stages/sentence-splitter.js";
 import { type AudioPiece, renderReplyAudio, type ReplyAudioFormat } from "../../pipeline/voice-output.js";
 import type { NdjsonWriter } from "../ndjson.js";
 import type { LatencyMarks } from "./latency-report.js";
 
-/** Letters and digits: a synthesizer speaks every one of them in exactly one piece, and nothing else. */
-function speakableCount(text: string): number {
-  return text.match(/[a-z0-9]/gi)?.length ?? 0;
-}
-
 /**
  * Speaks the reply while the agent writes it: text deltas go in, `new-message` events with base64 audio
- * pieces go out as sentences are synthesized. A piece goes out as soon as it is synthesized when more
+ * pieces go out as sentences are synthesized. Every letter and digit of the text is spoken in exactly
+ * one piece (the TTS contract), so counting them tells whether more is to come. A piece goes out as soon as it is synthesized when more
  * text is already known to follow; otherwise it waits only until the agent writes more (then
  * `stop: false`) or ends the reply (then it is the last piece, `stop: true`), never for the next
  * sentence's synthesis.
@@ -67,12 +64,8 @@ export class ReplyAudioRenderer {
   private async run(): Promise<void> {
     let sequence = 0;
     for await (const piece of renderReplyAudio(this.text, this.options)) {
-      const speakable = speakableCount(piece.text);
-      // Synthesizers speak nothing for text without letters or digits ("..."); such a piece could come
-      // after the one already sent as the last.
-      if (speakable === 0) continue;
       this.options.marks.audioPiece();
-      this.speakableSpoken += speakable;
+      this.speakableSpoken += speakableCount(piece.text);
       await this.untilLastKnown();
       await this.send(piece, sequence, !this.moreTextKnown());
       sequence += 1;

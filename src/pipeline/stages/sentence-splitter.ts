@@ -16,6 +16,11 @@ const ABBREVIATIONS = new Set([
   "no",
 ]);
 
+/** Letters and digits in `text`: what a synthesizer speaks (a sentence with none gives no audio). */
+export function speakableCount(text: string): number {
+  return text.match(/[a-z0-9]/gi)?.length ?? 0;
+}
+
 /** Index just past the first sentence end in `text`, or -1 when no complete sentence is there yet. */
 function sentenceEnd(text: string, final: boolean): number {
   const pattern = /([.!?]+)(["')\]]*)(\s+|$)/g;

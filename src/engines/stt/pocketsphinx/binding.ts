@@ -176,7 +176,7 @@ export class SphinxDecoder {
    */
   start(): void {
     this.lib.cmn_live_set(this.cmn, this.initialCepstralMean);
-    if (this.lib.ps_start_utt(this.ps) < 0) throw new Error("PocketSphinx could not start an utterance");
+    this.continueUtterance();
   }
 
   /** Starts the next utterance of the same audio stream, keeping the cepstral mean learned so far. */
@@ -224,15 +224,17 @@ export class SphinxDecoder {
         confidence: Math.min(1, Math.max(0, wordConfidence)),
       });
     }
-    // The utterance's confidence is the mean posterior of its words (0 when nothing was recognized).
-    const confidence =
-      words.length === 0 ? 0 : words.reduce((sum, w) => sum + w.confidence, 0) / words.length;
-    return { text, confidence, words };
+    return { text, confidence: meanConfidence(words), words };
   }
 
   free(): void {
     this.lib.ps_free(this.ps);
   }
+}
+
+/** The confidence of a result: the mean posterior of its words (0 when nothing was recognized). */
+export function meanConfidence(words: DecodedWord[]): number {
+  return words.length === 0 ? 0 : words.reduce((sum, w) => sum + w.confidence, 0) / words.length;
 }
 
 function hashText(text: string): string {

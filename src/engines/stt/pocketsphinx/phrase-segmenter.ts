@@ -1,6 +1,7 @@
 import {
   type DecodedWord,
   FRAME_MS,
+  meanConfidence,
   type SphinxDecoder,
   VAD_PRESPEECH_FRAMES,
   VAD_STARTSPEECH_FRAMES,
@@ -13,7 +14,7 @@ const SAMPLES_PER_MS = 16;
 export interface RecognitionResult {
   text: string;
   words: DecodedWord[];
-  /** Mean posterior of the words, 0..1 (0 when nothing was recognized). */
+  /** 0..1, see meanConfidence. */
   confidence: number;
 }
 
@@ -76,7 +77,7 @@ export class PhraseSegmenter {
     return {
       text: joinTexts(this.phrases.map((p) => p.text)),
       words,
-      confidence: words.length === 0 ? 0 : words.reduce((sum, w) => sum + w.confidence, 0) / words.length,
+      confidence: meanConfidence(words),
     };
   }
 

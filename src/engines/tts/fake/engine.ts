@@ -1,4 +1,4 @@
-import { splitSentences } from "../../../pipeline/stages/sentence-splitter.js";
+import { speakableCount, splitSentences } from "../../../pipeline/stages/sentence-splitter.js";
 import type { TtsChunk, TtsEngine, TtsOptions } from "../types.js";
 
 /** Milliseconds of tone per character. */
@@ -21,7 +21,7 @@ export class FakeTtsEngine implements TtsEngine {
     let startMs = 0;
     for await (const sentence of splitSentences(text)) {
       options.signal.throwIfAborted();
-      if (!/[a-z0-9]/i.test(sentence)) continue;
+      if (speakableCount(sentence) === 0) continue;
       const samplesPerChar = (16_000 * CHARACTER_MS) / 1000;
       const samples = new Int16Array(sentence.length * samplesPerChar);
       [...sentence].forEach((character, i) => {

@@ -1,5 +1,5 @@
 import { WorkerPool } from "../../../lib/worker-pool.js";
-import { splitSentences } from "../../../pipeline/stages/sentence-splitter.js";
+import { speakableCount, splitSentences } from "../../../pipeline/stages/sentence-splitter.js";
 import type { TtsCapabilities, TtsChunk, TtsEngine, TtsOptions } from "../types.js";
 import { characterTimings } from "./alignment.js";
 import { FLITE_VOICES, type FliteOutput } from "./flite-runner.js";
@@ -59,7 +59,7 @@ export class FliteEngine implements TtsEngine {
     for await (const sentence of splitSentences(text)) {
       options.signal.throwIfAborted();
       const spoken = sentence.trim();
-      if (!/[a-z0-9]/i.test(spoken)) continue;
+      if (speakableCount(spoken) === 0) continue;
       const output = await this.pool.run({ voice, text: spoken }, options.signal);
       options.signal.throwIfAborted();
       const durationMs = Math.round((output.samples.length * 1000) / output.sampleRateHz);
