@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import type { DestinationStream } from "pino";
 import type { Config } from "./config/config.js";
 import { closeEngines, createEngines, type Engines, warmUpEngines } from "./engines/registry.js";
 import { newId } from "./domain/ids.js";
@@ -68,7 +69,7 @@ export function credentialsDotenv(credentials: DemoCredentials): string {
 /** Composition root: config → store → engines → HTTP server, listening. */
 export async function startServer(
   config: Config,
-  options: { engines?: Partial<Engines> } = {},
+  options: { engines?: Partial<Engines>; logStream?: DestinationStream } = {},
 ): Promise<RunningServer> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -79,7 +80,7 @@ export async function startServer(
     pendingWarnings.push(message);
   };
   const engines = await createEngines(config, (message) => warn(message), options.engines);
-  const app = await buildApp({ config, store, tokens, engines, now: () => new Date() });
+  const app = await buildApp({ config, store, tokens, engines, now: () => new Date() }, options.logStream);
   warn = (message) => app.log.warn(message);
   for (const message of pendingWarnings) warn(message);
   if (config.engines.warmup) {

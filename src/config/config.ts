@@ -27,6 +27,21 @@ export interface Config {
   maxAudioBytes: number;
   /** A request body that sends nothing for this long is answered 408. Env `PARLEY_BODY_STALL_TIMEOUT_MS`, default 10000. */
   bodyStallTimeoutMs: number;
+  /** A request body not complete after this long is answered 408. Env `PARLEY_BODY_TIMEOUT_MS`, default 300000. */
+  bodyTimeoutMs: number;
+  /**
+   * A request body arriving slower than this on average, judged once `bodyStallTimeoutMs` has passed, is
+   * answered 408. Env `PARLEY_BODY_MIN_BYTES_PER_SECOND`, default 1024 (MP3 at 8 kbit/s).
+   */
+  bodyMinBytesPerSecond: number;
+  /** Largest text request body (JSON or multipart), 413 past it. Env `PARLEY_MAX_TEXT_BODY_BYTES`, default 1 MiB. */
+  maxTextBodyBytes: number;
+  /** Most parts (fields and files) in one multipart body, 413 past it. Env `PARLEY_MAX_MULTIPART_FIELDS`, default 100. */
+  maxMultipartFields: number;
+  /** Longest voice message, 413 past it. Env `PARLEY_MAX_AUDIO_DURATION_MS`, default 180000 (3 minutes). */
+  maxAudioDurationMs: number;
+  /** Voice messages one user may upload at once, 429 past it. Env `PARLEY_VOICE_NOTES_PER_USER`, default 2. */
+  voiceNotesPerUser: number;
   /** pino log level. Env `LOG_LEVEL`, default `info`. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Skip creating the demo organization on first start. Env `PARLEY_NO_BOOTSTRAP`, default false. */
@@ -127,6 +142,12 @@ export function loadConfig(env: Env = process.env): Config {
     signinFailuresPerMinute: integer(env, "PARLEY_SIGNIN_FAILURES_PER_MINUTE", 5, 1, 1_000_000),
     maxAudioBytes: integer(env, "PARLEY_MAX_AUDIO_BYTES", 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     bodyStallTimeoutMs: integer(env, "PARLEY_BODY_STALL_TIMEOUT_MS", 10_000, 100, 600_000),
+    bodyTimeoutMs: integer(env, "PARLEY_BODY_TIMEOUT_MS", 300_000, 1000, 3_600_000),
+    bodyMinBytesPerSecond: integer(env, "PARLEY_BODY_MIN_BYTES_PER_SECOND", 1024, 0, 1024 * 1024 * 1024),
+    maxTextBodyBytes: integer(env, "PARLEY_MAX_TEXT_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxMultipartFields: integer(env, "PARLEY_MAX_MULTIPART_FIELDS", 100, 4, 100_000),
+    maxAudioDurationMs: integer(env, "PARLEY_MAX_AUDIO_DURATION_MS", 180_000, 1000, 3_600_000),
+    voiceNotesPerUser: integer(env, "PARLEY_VOICE_NOTES_PER_USER", 2, 1, 1000),
     logLevel: oneOf(env, "LOG_LEVEL", "info", LOG_LEVELS),
     skipBootstrap: boolean(env, "PARLEY_NO_BOOTSTRAP", false),
     engines: {

@@ -1,5 +1,7 @@
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
-import { isAppError } from "../lib/app-error.js";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { DestinationStream } from "pino";
+import { isAbortError, isAppError } from "../lib/app-error.js";
+import { bodyLimitsFor, parseJsonBody } from "./body-stream.js";
 import { loggerOptions } from "../observability/logger.js";
 import { createAppState, type AppDeps } from "./deps.js";
 import { adminRoutes } from "./routes/admin.js";
@@ -8,10 +10,12 @@ import { organizationRoutes } from "./routes/organization.js";
 import { userRoutes } from "./routes/user.js";
 
 /** Builds the HTTP server with every route; the caller decides where it listens. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, logStream?: DestinationStream): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.config),
-    bodyLimit: 1024 * 1024,
+    logger: loggerOptions(deps.config, logStream),
+    bodyLimit: deps.config.maxTextBodyBytes,
+    // A backstop for bodies no route reads; the routes' own limits answer sooner with 408.
+    requestTimeout: deps.config.bodyTimeoutMs + 5000,
     // Query parameters may repeat (`id=a&id=b`); the default parser turns repeats into arrays.
     routerOptions: { ignoreTrailingSlash: true },
   });
@@ -22,8 +26,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done(null, undefined),
   );
   app.addContentTypeParser(/^audio\//, (_request, _payload, done) => done(null, undefined));
+  // JSON bodies are read within the text limits (size 413; stall, deadline and minimum rate 408).
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", async (request: FastifyRequest) =>
+    parseJsonBody(request.raw, bodyLimitsFor(deps.config, "text")),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The rest of a body that was refused midway is not read: the connection closes after the answer.
+    if (!request.raw.complete) void reply.header("connection", "close");
+    if (request.raw.socket?.destroyed === true || isAbortError(error)) {
+      request.log.info("the client closed the connection before the answer");
+      return reply.code(400).send({ detail: "The client closed the connection" });
+    }
     if (isAppError(error)) {
       if (error.code === "internal") request.log.error({ err: error.cause ?? error }, error.message);
       const detail = error.detail ?? error.message;

@@ -19,6 +19,8 @@ export interface AppState {
   interactionLimiter: SlidingWindowLimiter;
   signinFailureLimiter: SlidingWindowLimiter;
   busyConversations: Set<string>;
+  /** Voice messages uploading or being worked on, per `organization:user`; entries at zero are removed. */
+  voiceNotesInProgress: Map<string, number>;
 }
 
 export function createAppState(config: Config): AppState {
@@ -26,5 +28,6 @@ export function createAppState(config: Config): AppState {
     interactionLimiter: new SlidingWindowLimiter(config.interactionsPerMinute, 60_000),
     signinFailureLimiter: new SlidingWindowLimiter(config.signinFailuresPerMinute, 60_000),
     busyConversations: new Set(),
+    voiceNotesInProgress: new Map(),
   };
 }

@@ -4,15 +4,14 @@ import type { WireEvent } from "../protocol/events.js";
 
 /**
  * Writes an NDJSON stream on a raw response: one JSON object per line, each written as it exists,
- * waiting for `drain` when the socket is full. `closed` aborts when the client goes away early.
+ * waiting for `drain` when the socket is full. `closed` is the request's client-gone signal: a write
+ * waiting for `drain` returns when it aborts.
  */
 export class NdjsonWriter {
-  private readonly controller = new AbortController();
-  private finished = false;
-
   constructor(
     private readonly response: ServerResponse,
     statusCode: number,
+    readonly closed: AbortSignal,
   ) {
     response.writeHead(statusCode, {
       "content-type": "application/x-ndjson",
@@ -20,26 +19,17 @@ export class NdjsonWriter {
       "x-content-type-options": "nosniff",
     });
     response.flushHeaders();
-    response.on("close", () => {
-      if (!this.finished)
-        this.controller.abort(new DOMException("The client closed the connection", "AbortError"));
-    });
-  }
-
-  /** Aborted when the client disconnects before the stream ends. */
-  get closed(): AbortSignal {
-    return this.controller.signal;
   }
 
   async write(event: WireEvent): Promise<void> {
-    if (this.response.destroyed || this.response.writableEnded) return;
+    if (this.response.destroyed || this.response.writableEnded || this.closed.aborted) return;
     if (!this.response.write(`${JSON.stringify(event)}\n`)) {
-      await Promise.race([once(this.response, "drain"), once(this.response, "close")]);
+      // `once` with a signal removes its listener when the signal aborts: no listener is left behind.
+      await once(this.response, "drain", { signal: this.closed }).catch(() => undefined);
     }
   }
 
   end(): void {
-    this.finished = true;
     if (!this.response.writableEnded) this.response.end();
   }
 }

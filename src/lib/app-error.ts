@@ -46,3 +46,8 @@ export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   return new AppError("internal", "Internal server error", { cause: error });
 }
+
+/** An abort (a client gone, a cancelled reply) rather than a failure. */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}

@@ -1,5 +1,5 @@
 import { openAudioDecoder } from "../engines/codec/open-decoder.js";
-import type { RequestAudioConfig } from "../engines/codec/types.js";
+import { AudioFormatError, type PcmChunk, type RequestAudioConfig } from "../engines/codec/types.js";
 import type { SttEngine, SttEvent } from "../engines/stt/types.js";
 import { AppError } from "../lib/app-error.js";
 import { characterSimilarity } from "../lib/wer.js";
@@ -31,12 +31,16 @@ export interface TranscribedUpload {
   recognizedMsAtBodyEnd: number;
 }
 
-/** Sends one PCM stream to several consumers (each gets every chunk, in order). */
+/**
+ * Sends one PCM stream to several consumers (each gets every chunk, in order). `pump` never rejects: it
+ * resolves with the source's error, or undefined. The queues hold what a consumer has not taken yet;
+ * the upload's size and duration limits bound them.
+ */
 function tee(source: AsyncIterable<Int16Array>, count: number, onChunk: (chunk: Int16Array) => void) {
   const queues = Array.from({ length: count }, () => [] as (Int16Array | null)[]);
   const wakers: (() => void)[] = [];
   let failure: unknown;
-  const pump = (async () => {
+  const pump = (async (): Promise<unknown> => {
     try {
       for await (const chunk of source) {
         onChunk(chunk);
@@ -48,6 +52,7 @@ function tee(source: AsyncIterable<Int16Array>, count: number, onChunk: (chunk: 
     }
     for (const queue of queues) queue.push(null);
     for (const wake of wakers.splice(0)) wake();
+    return failure;
   })();
   const outputs = queues.map(async function* (queue): AsyncIterable<Int16Array> {
     for (;;) {
@@ -69,10 +74,37 @@ async function finalOf(events: AsyncIterable<SttEvent>): Promise<Extract<SttEven
   throw new Error("the recognizer ended without a result");
 }
 
+/** Speech needs at least telephone bandwidth: audio sampled more coarsely is refused (415). */
+export const MIN_SPEECH_SAMPLE_RATE_HZ = 8000;
+
+/**
+ * Refuses audio sampled below {@link MIN_SPEECH_SAMPLE_RATE_HZ} (415) and audio longer than
+ * `maxDurationMs` (413), as soon as the decoder shows it: a small file at a low rate can hold hours.
+ */
+export async function* checkSpeechAudio(
+  chunks: AsyncIterable<PcmChunk>,
+  maxDurationMs: number,
+): AsyncIterable<PcmChunk> {
+  let durationMs = 0;
+  for await (const chunk of chunks) {
+    if (chunk.sampleRateHz < MIN_SPEECH_SAMPLE_RATE_HZ) {
+      throw new AudioFormatError(
+        `Audio sampled at ${chunk.sampleRateHz} Hz cannot carry speech; at least ${MIN_SPEECH_SAMPLE_RATE_HZ} Hz is needed`,
+      );
+    }
+    durationMs += ((chunk.channels[0]?.length ?? 0) * 1000) / chunk.sampleRateHz;
+    if (durationMs > maxDurationMs) {
+      throw new AppError("payload_too_large", `The audio is longer than ${maxDurationMs / 1000} s`);
+    }
+    yield chunk;
+  }
+}
+
 /**
  * Decodes and recognizes an upload while it arrives. With `expectedPhrases` a grammar recognizer runs
  * beside the open-vocabulary one on the same audio, and its result wins when it is confident.
- * Errors: AudioFormatError (415/400) for bad audio, `bad_request` when there is no speech.
+ * Errors: AudioFormatError (415/400) for bad audio, 413 past `maxDurationMs`, `bad_request` when there
+ * is no speech. The first failure of any part (body, decoder, open recognizer) stops the others.
  */
 export async function transcribeUpload(options: {
   body: AsyncIterable<Uint8Array>;
@@ -81,11 +113,33 @@ export async function transcribeUpload(options: {
   stt: SttEngine;
   expectedPhrases: string[] | null;
   signal: AbortSignal;
+  /** Longest audio accepted, in milliseconds. Default: no limit. */
+  maxDurationMs?: number;
+  /** Told when the grammar recognizer fails (its result is then not used). */
+  onGrammarFailure?: (error: unknown) => void;
 }): Promise<TranscribedUpload> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(options.signal.reason);
+  options.signal.addEventListener("abort", stop, { once: true });
+  const signal = controller.signal;
+  try {
+    return await transcribe({ ...options, signal }, (error) => controller.abort(error));
+  } finally {
+    options.signal.removeEventListener("abort", stop);
+    controller.abort(new DOMException("The transcription is over", "AbortError"));
+  }
+}
+
+async function transcribe(
+  options: Parameters<typeof transcribeUpload>[0],
+  stopAll: (error: unknown) => void,
+): Promise<TranscribedUpload> {
+  const { signal } = options;
   const received: Uint8Array[] = [];
   let bodyEndAt = 0;
   async function* recordBody(): AsyncIterable<Uint8Array> {
     for await (const piece of options.body) {
+      signal.throwIfAborted();
       received.push(piece);
       yield piece;
     }
@@ -93,11 +147,11 @@ export async function transcribeUpload(options: {
   }
   let samplesDecoded = 0;
   let recognizedMsAtBodyEnd = -1;
-  const pcm = toMonoInt16(
-    openAudioDecoder({ contentType: options.contentType, audioConfig: options.audioConfig })(recordBody(), {
-      signal: options.signal,
-    }),
+  const decoded = openAudioDecoder({ contentType: options.contentType, audioConfig: options.audioConfig })(
+    recordBody(),
+    { signal },
   );
+  const pcm = toMonoInt16(checkSpeechAudio(decoded, options.maxDurationMs ?? Number.POSITIVE_INFINITY));
   const useGrammar =
     options.expectedPhrases !== null &&
     options.expectedPhrases.length > 0 &&
@@ -107,7 +161,7 @@ export async function transcribeUpload(options: {
   });
   let heardMs = 0;
   const open = (async () => {
-    const events = options.stt.recognize(outputs[0]!, { signal: options.signal });
+    const events = options.stt.recognize(outputs[0]!, { signal });
     for await (const event of events) {
       if (bodyEndAt > 0 && recognizedMsAtBodyEnd < 0) recognizedMsAtBodyEnd = heardMs;
       // A partial result means the recognizer has worked through the audio decoded so far.
@@ -118,14 +172,24 @@ export async function transcribeUpload(options: {
   })();
   const grammar = useGrammar
     ? finalOf(
-        options.stt.recognize(outputs[1]!, {
-          signal: options.signal,
-          expectedPhrases: options.expectedPhrases ?? [],
-        }),
-      ).catch(() => undefined)
+        options.stt.recognize(outputs[1]!, { signal, expectedPhrases: options.expectedPhrases ?? [] }),
+      ).catch((error: unknown) => {
+        if (!signal.aborted) options.onGrammarFailure?.(error);
+        return undefined;
+      })
     : Promise.resolve(undefined);
-  await pump;
-  const [openFinal, grammarFinal] = await Promise.all([open, grammar]);
+  // Handlers are attached to every part at once: a part that fails early stops the others.
+  const [pumpFailure, openFinal, grammarFinal] = await Promise.all([
+    pump,
+    open.catch((error: unknown) => {
+      stopAll(error);
+      throw error;
+    }),
+    grammar,
+  ]);
+  if (pumpFailure !== undefined) {
+    throw pumpFailure instanceof Error ? pumpFailure : new Error("the audio stream failed");
+  }
   const transcriptAt = performance.now();
   const agreement = grammarFinal === undefined ? 0 : characterSimilarity(grammarFinal.text, openFinal.text);
   const grammarConfident =

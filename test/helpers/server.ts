@@ -2,6 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { type Config, loadConfig } from "../../src/config/config.js";
 import type { AgentEngine } from "../../src/engines/agent/types.js";
+import type { Engines } from "../../src/engines/registry.js";
+import type { DestinationStream } from "pino";
 import { startServer, type RunningServer } from "../../src/main.js";
 import { createTestDatabase, type StoreKind } from "./store-fixtures.js";
 
@@ -23,6 +25,10 @@ export async function startTestServer(options: {
   store: StoreKind;
   env?: Record<string, string>;
   agent?: AgentEngine;
+  /** Engines that replace the configured ones (the agent option wins for the agent). */
+  engines?: Partial<Engines>;
+  /** Receives the server's log lines (JSON) instead of stdout. */
+  logStream?: DestinationStream;
 }): Promise<TestServer> {
   const database = await createTestDatabase(options.store);
   const config: Config = loadConfig({
@@ -34,10 +40,10 @@ export async function startTestServer(options: {
     ...(database.databaseUrl === undefined ? {} : { DATABASE_URL: database.databaseUrl }),
     ...options.env,
   });
-  const server = await startServer(
-    config,
-    options.agent === undefined ? {} : { engines: { agent: options.agent } },
-  );
+  const server = await startServer(config, {
+    engines: { ...options.engines, ...(options.agent === undefined ? {} : { agent: options.agent }) },
+    ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
+  });
   const credentials = Object.fromEntries(
     fs
       .readFileSync(path.join(database.dataDir, "credentials.env"), "utf8")

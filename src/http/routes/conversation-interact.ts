@@ -7,31 +7,23 @@ import type { TurnUserInput } from "../../pipeline/turn.js";
 import { transcribeUpload } from "../../pipeline/voice-input.js";
 import type { Conversation } from "../../store/types.js";
 import type { Principal } from "../auth.js";
+import { bodyLimitsFor } from "../body-stream.js";
+import { clientGoneSignal } from "../client-signal.js";
 import type { AppDeps, AppState } from "../deps.js";
 import { loadConversationContext } from "./conversation-context.js";
 import {
   actionFilterFor,
   claimConversation,
+  claimVoiceNoteSlot,
   countInteraction,
   responseFormatOf,
 } from "./conversation-guards.js";
 import { checkExternalEventTimestamps, readInteractBody } from "./interact-body.js";
 import { LatencyMarks } from "./latency-report.js";
 import { checkVoiceReplyPossible, streamInteraction } from "./stream-interaction.js";
-import { limitBody, openVoiceUpload, parseAudioConfig, replyAudioFormat } from "./voice-body.js";
+import { openVoiceUpload, parseAudioConfig, replyAudioFormat } from "./voice-body.js";
 
 type Query = Record<string, unknown>;
-
-/** Aborted when the client goes away before the request is answered. */
-function requestSignal(request: FastifyRequest): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!request.raw.complete)
-      controller.abort(new DOMException("The client closed the connection", "AbortError"));
-  };
-  request.raw.once("close", onClose);
-  return { signal: controller.signal, done: () => request.raw.off("close", onClose) };
-}
 
 /** The voice message of an interaction, transcribed while it uploads. */
 async function voiceInput(
@@ -41,6 +33,7 @@ async function voiceInput(
   conversation: Conversation,
   graph: ContextGraph,
   marks: LatencyMarks,
+  signal: AbortSignal,
 ): Promise<TurnUserInput> {
   if (!isEnglish(principal.user.preferredLanguage)) {
     throw new AppError(
@@ -56,39 +49,34 @@ async function voiceInput(
       `A voice message cannot be sent as ${declared.split(";")[0]}`,
     );
   }
-  const upload = openVoiceUpload(request.raw);
-  const { signal, done } = requestSignal(request);
-  try {
-    const transcribed = await transcribeUpload({
-      body: limitBody(upload.audio, {
-        maxBytes: deps.config.maxAudioBytes,
-        stallMs: deps.config.bodyStallTimeoutMs,
-      }),
-      contentType: upload.contentType,
-      audioConfig,
-      stt: deps.engines.stt,
-      expectedPhrases: deps.engines.agent.expectedUserReplies(graph, conversation.agentState),
-      signal,
-    });
-    marks.voiceUpload(transcribed.bodyEndAt, transcribed.transcriptAt, {
-      mode: transcribed.mode,
-      grammar_confidence: transcribed.grammarConfidence ?? null,
-      audio_ms: Math.round(transcribed.audioMs),
-      recognized_ms_at_body_end: Math.round(transcribed.recognizedMsAtBodyEnd),
-    });
-    return {
-      kind: "user-message",
-      text: transcribed.text,
-      format: "voice",
-      audio: { bytes: transcribed.audio, mimeType: upload.contentType ?? "application/octet-stream" },
-    };
-  } catch (error) {
-    // Whatever of the body is still coming is not needed; let it drain so the answer can be read.
-    request.raw.resume();
-    throw error;
-  } finally {
-    done();
-  }
+  const upload = openVoiceUpload(request.raw, {
+    limits: bodyLimitsFor(deps.config, "audio"),
+    maxParts: deps.config.maxMultipartFields,
+    signal,
+  });
+  const transcribed = await transcribeUpload({
+    body: upload.audio,
+    contentType: upload.contentType,
+    audioConfig,
+    stt: deps.engines.stt,
+    expectedPhrases: deps.engines.agent.expectedUserReplies(graph, conversation.agentState),
+    signal,
+    maxDurationMs: deps.config.maxAudioDurationMs,
+    onGrammarFailure: (error) =>
+      request.log.warn({ err: error }, "the grammar recognizer failed; the open transcript is used"),
+  });
+  marks.voiceUpload(transcribed.bodyEndAt, transcribed.transcriptAt, {
+    mode: transcribed.mode,
+    grammar_confidence: transcribed.grammarConfidence ?? null,
+    audio_ms: Math.round(transcribed.audioMs),
+    recognized_ms_at_body_end: Math.round(transcribed.recognizedMsAtBodyEnd),
+  });
+  return {
+    kind: "user-message",
+    text: transcribed.text,
+    format: "voice",
+    audio: { bytes: transcribed.audio, mimeType: upload.contentType ?? "application/octet-stream" },
+  };
 }
 
 /** POST /v1/{org}/conversation/{id}/interact: a text or voice message in, a text or voice reply out. */
@@ -109,15 +97,26 @@ export async function interact(
   const context = await loadConversationContext(deps.store, conversation);
   if (responseFormat === "voice") checkVoiceReplyPossible(principal, context);
   const replyAudio = responseFormat === "voice" ? replyAudioFormat(request.headers.accept, query) : null;
-  const release = claimConversation(state, conversation.id);
+  const signal = clientGoneSignal(request, reply);
+  const releaseVoiceSlot =
+    requestFormat === "voice"
+      ? claimVoiceNoteSlot(state, principal, deps.config.voiceNotesPerUser, reply.raw)
+      : () => undefined;
+  let release = () => undefined as unknown;
   try {
+    release = claimConversation(state, conversation.id, reply.raw);
     countInteraction(state, principal);
     let userInput: TurnUserInput | null;
     let externalEvents: { text: string; timestamp: string }[] = [];
     if (requestFormat === "voice") {
-      userInput = await voiceInput(deps, request, principal, conversation, context.graph, marks);
+      userInput = await voiceInput(deps, request, principal, conversation, context.graph, marks, signal);
+      releaseVoiceSlot();
     } else {
-      const body = await readInteractBody(request.raw, request.body);
+      const body = await readInteractBody(request.raw, request.body, {
+        limits: bodyLimitsFor(deps.config, "text"),
+        maxParts: deps.config.maxMultipartFields,
+        signal,
+      });
       checkExternalEventTimestamps(body.externalEventTimestamps, conversation.createdAt, deps.now());
       userInput =
         body.initialMessageType === "skip"
@@ -140,8 +139,10 @@ export async function interact(
       replyAudio,
       marks,
       includeLatencyReport: query.include_latency_report === "true",
+      signal,
     });
   } finally {
+    releaseVoiceSlot();
     release();
   }
 }

@@ -4,6 +4,7 @@ import { AppError } from "../../lib/app-error.js";
 import type { TurnUserInput } from "../../pipeline/turn.js";
 import type { Conversation } from "../../store/types.js";
 import { authenticate, type Principal, requirePermission } from "../auth.js";
+import { clientGoneSignal } from "../client-signal.js";
 import type { AppDeps, AppState } from "../deps.js";
 import {
   booleanParam,
@@ -96,7 +97,8 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
             ? { kind: initialType, text: initialMessage, format: "text" }
             : null;
         const claimKey = `create:${principal.organization.id}:${principal.user.id}:${serviceId}`;
-        const release = claimConversation(state, claimKey);
+        const signal = clientGoneSignal(request, reply);
+        const release = claimConversation(state, claimKey, reply.raw);
         try {
           if (
             await deps.store.findUnfinishedConversation(
@@ -144,6 +146,7 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
             marks,
             includeLatencyReport: query.include_latency_report === "true",
             leadingEvents: [{ type: "conversation-created", conversation_id: conversation.id }],
+            signal,
           });
           // A conversation whose opening turn failed is not kept.
           if (!completed) await deps.store.deleteConversation(principal.organization.id, conversation.id);

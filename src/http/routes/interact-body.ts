@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
-import { Busboy } from "@fastify/busboy";
 import { AppError } from "../../lib/app-error.js";
+import type { BodyLimits } from "../body-stream.js";
+import { readMultipart } from "../multipart.js";
 import { validationError, textOf } from "../request-helpers.js";
 
 /** The interact request body (multipart form per the spec; a JSON object with the same fields is accepted). */
@@ -9,36 +10,6 @@ export interface InteractBody {
   recordedMessage: string;
   externalEventContents: string[];
   externalEventTimestamps: string[];
-}
-
-const MAX_TEXT_BODY_BYTES = 1024 * 1024;
-
-function collectMultipart(raw: IncomingMessage): Promise<Map<string, string[]>> {
-  return new Promise((resolve, reject) => {
-    const fields = new Map<string, string[]>();
-    const add = (name: string, value: string) => fields.set(name, [...(fields.get(name) ?? []), value]);
-    let busboy;
-    try {
-      busboy = Busboy({
-        headers: raw.headers as { "content-type": string },
-        limits: { fieldSize: MAX_TEXT_BODY_BYTES, fileSize: MAX_TEXT_BODY_BYTES },
-      });
-    } catch (error) {
-      reject(new AppError("unprocessable", "Malformed multipart body", { cause: error }));
-      return;
-    }
-    busboy.on("field", (name, value) => add(name, value));
-    busboy.on("file", (name, stream) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => add(name, Buffer.concat(chunks).toString("utf8")));
-    });
-    busboy.on("finish", () => resolve(fields));
-    busboy.on("error", (error) =>
-      reject(new AppError("unprocessable", "Malformed multipart body", { cause: error })),
-    );
-    raw.pipe(busboy);
-  });
 }
 
 function fromFields(get: (name: string) => string[]): InteractBody {
@@ -73,10 +44,14 @@ function fromFields(get: (name: string) => string[]): InteractBody {
 }
 
 /** Reads a text interact body: multipart/form-data, or JSON carrying the same field names. */
-export async function readInteractBody(raw: IncomingMessage, parsedJson: unknown): Promise<InteractBody> {
+export async function readInteractBody(
+  raw: IncomingMessage,
+  parsedJson: unknown,
+  options: { limits: BodyLimits; maxParts: number; signal: AbortSignal },
+): Promise<InteractBody> {
   const contentType = raw.headers["content-type"] ?? "";
   if (contentType.startsWith("multipart/form-data")) {
-    const fields = await collectMultipart(raw);
+    const fields = await readMultipart(raw, options);
     return fromFields((name) => fields.get(name) ?? fields.get(`${name}[]`) ?? []);
   }
   if (typeof parsedJson === "object" && parsedJson !== null) {

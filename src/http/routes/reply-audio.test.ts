@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FakeTtsEngine } from "../../engines/tts/fake/engine.js";
+import type { TtsChunk, TtsEngine } from "../../engines/tts/types.js";
 import type { WireEvent } from "../../protocol/events.js";
 import { LatencyMarks } from "./latency-report.js";
 import { ReplyAudioRenderer } from "./reply-audio.js";
@@ -68,5 +69,35 @@ describe("ReplyAudioRenderer", () => {
     audio.push("m4", "Done. ...");
     await audio.finish();
     expect(written.map((p) => p.stop)).toEqual([true]);
+  });
+});
+
+describe("ReplyAudioRenderer failures", () => {
+  it("reports a synthesis failure at once while the agent is still working (it was an unhandled rejection)", async () => {
+    const failing: TtsEngine = {
+      name: "failing",
+      capabilities: new FakeTtsEngine().capabilities,
+      // eslint-disable-next-line require-yield -- fails before its first chunk
+      async *synthesize(): AsyncIterable<TtsChunk> {
+        throw new Error("synthesis failed");
+      },
+    };
+    const failures: unknown[] = [];
+    const audio = new ReplyAudioRenderer(
+      { write: () => Promise.resolve() },
+      {
+        tts: failing,
+        voiceId: undefined,
+        format: "wav",
+        signal: new AbortController().signal,
+        marks: new LatencyMarks(),
+        onFailure: (error) => failures.push(error),
+      },
+    );
+    audio.push("m9", "Hello there.");
+    // The agent is slow: nothing calls finish() for a while, and the failure must not go unhandled.
+    await settle();
+    expect(failures.map((e) => (e as Error).message)).toEqual(["synthesis failed"]);
+    await expect(audio.finish()).rejects.toThrow("synthesis failed");
   });
 });

@@ -30,6 +30,8 @@ export class ReplyAudioRenderer {
       format: ReplyAudioFormat;
       signal: AbortSignal;
       marks: LatencyMarks;
+      /** Told at once when synthesis fails, so the turn can stop before the agent is done. */
+      onFailure?: (error: unknown) => void;
     },
   ) {
     options.signal.addEventListener("abort", () => this.wake(), { once: true });
@@ -37,7 +39,7 @@ export class ReplyAudioRenderer {
 
   push(messageId: string, delta: string): void {
     this.messageId = messageId;
-    this.task ??= this.run();
+    this.task ??= this.startRun();
     this.speakablePushed += speakableCount(delta);
     this.text.push(delta);
     this.wake();
@@ -59,6 +61,15 @@ export class ReplyAudioRenderer {
       this.options.signal.throwIfAborted();
       await new Promise<void>((resolve) => (this.wakeHeldPiece = resolve));
     }
+  }
+
+  /** The synthesis task; its failure is reported at once and again by `finish()`. */
+  private startRun(): Promise<void> {
+    const task = this.run();
+    task.catch((error: unknown) => {
+      if (!this.options.signal.aborted) this.options.onFailure?.(error);
+    });
+    return task;
   }
 
   private async run(): Promise<void> {
@@ -96,6 +107,5 @@ export class ReplyAudioRenderer {
     this.textEnded = true;
     this.text.fail(error);
     this.wake();
-    this.task?.catch(() => undefined);
   }
 }

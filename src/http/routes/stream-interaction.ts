@@ -27,6 +27,8 @@ export interface InteractionResponse {
   includeLatencyReport: boolean;
   /** Events sent before the turn's own (conversation-created). */
   leadingEvents?: WireEvent[];
+  /** Aborted when the client goes away (see clientGoneSignal): stops the turn, nothing is stored. */
+  signal: AbortSignal;
 }
 
 /** Checks, before anything is streamed, that a voice reply can be given (400 otherwise, per the spec). */
@@ -50,7 +52,12 @@ export async function streamInteraction(
   turn: InteractionResponse,
 ): Promise<boolean> {
   reply.hijack();
-  const writer = new NdjsonWriter(reply.raw, turn.statusCode);
+  const writer = new NdjsonWriter(reply.raw, turn.statusCode, turn.signal);
+  // One controller per reply, child of the client's: a failed synthesis stops the agent too.
+  const replyController = new AbortController();
+  const stopReply = () => replyController.abort(turn.signal.reason);
+  turn.signal.addEventListener("abort", stopReply, { once: true });
+  if (turn.signal.aborted) stopReply();
   for (const event of turn.leadingEvents ?? []) await writer.write(event);
   const audio =
     turn.replyAudio === null
@@ -59,8 +66,9 @@ export async function streamInteraction(
           tts: deps.engines.tts,
           voiceId: turn.context.persona.voiceConfig?.voice_id,
           format: turn.replyAudio,
-          signal: writer.closed,
+          signal: replyController.signal,
           marks: turn.marks,
+          onFailure: (error) => replyController.abort(error),
         });
   const { completed } = await streamTurn(
     writer,
@@ -75,7 +83,7 @@ export async function streamInteraction(
       externalEvents: turn.externalEvents,
       isReturningUser: turn.isReturningUser,
       now: deps.now,
-      signal: writer.closed,
+      signal: replyController.signal,
       beforeCommit: async () => {
         turn.marks.agentDone();
         await audio?.finish();
@@ -84,6 +92,6 @@ export async function streamInteraction(
     turn.filter,
     request.log,
     { audio, marks: turn.marks, includeLatencyReport: turn.includeLatencyReport },
-  );
+  ).finally(() => turn.signal.removeEventListener("abort", stopReply));
   return completed;
 }

@@ -1,37 +1,9 @@
 import type { IncomingMessage } from "node:http";
-import { Busboy } from "@fastify/busboy";
 import type { RequestAudioConfig } from "../../engines/codec/types.js";
-import { AppError } from "../../lib/app-error.js";
 import { AsyncQueue } from "../../lib/async-queue.js";
+import { type BodyLimits, limitBody, requestChunks } from "../body-stream.js";
+import { readMultipart } from "../multipart.js";
 import { validationError } from "../request-helpers.js";
-
-/** Caps a body stream: 413 past `maxBytes`, 408 when no bytes arrive for `stallMs`. */
-export async function* limitBody(
-  source: AsyncIterable<Uint8Array>,
-  limits: { maxBytes: number; stallMs: number },
-): AsyncIterable<Uint8Array> {
-  const iterator = source[Symbol.asyncIterator]();
-  let total = 0;
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new AppError("request_timeout", `The request body stalled for ${limits.stallMs} ms`)),
-        limits.stallMs,
-      );
-    });
-    try {
-      const next = await Promise.race([iterator.next(), stalled]);
-      if (next.done === true) return;
-      total += next.value.length;
-      if (total > limits.maxBytes)
-        throw new AppError("payload_too_large", `The audio is larger than ${limits.maxBytes} bytes`);
-      yield next.value;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
 
 export interface VoiceUpload {
   audio: AsyncIterable<Uint8Array>;
@@ -41,43 +13,53 @@ export interface VoiceUpload {
 }
 
 /**
- * The recording of a voice message as a stream: the whole body (`audio/*`, octet-stream) or the
- * `recorded_message` part of a multipart body, read as it arrives.
+ * The recording of a voice message as a stream within `limits`: the whole body (`audio/*`,
+ * octet-stream) or the `recorded_message` part of a multipart body, read as it arrives. Failures of the
+ * body (limits, a malformed multipart, a missing audio part) end the audio stream with their error.
+ * The audio queue holds what the decoder has not taken yet; the body's byte limit bounds it.
  */
-export function openVoiceUpload(raw: IncomingMessage): VoiceUpload {
+export function openVoiceUpload(
+  raw: IncomingMessage,
+  options: { limits: BodyLimits; maxParts: number; signal: AbortSignal },
+): VoiceUpload {
   const contentType = raw.headers["content-type"];
   const fields = new Map<string, string[]>();
   if (!(contentType ?? "").startsWith("multipart/form-data")) {
-    return { audio: raw, contentType, fields };
+    return { audio: limitBody(requestChunks(raw), options.limits), contentType, fields };
   }
   const audio = new AsyncQueue<Uint8Array>();
   const upload: VoiceUpload = { audio, contentType: undefined, fields };
   let sawRecording = false;
-  const busboy = Busboy({ headers: raw.headers as { "content-type": string } });
-  busboy.on("field", (name, value) => fields.set(name, [...(fields.get(name) ?? []), value]));
-  busboy.on("file", (name, stream, _filename, _encoding, mimeType) => {
-    if (name !== "recorded_message" || sawRecording) {
-      stream.resume();
-      return;
-    }
-    sawRecording = true;
-    upload.contentType = mimeType;
-    stream.on("data", (chunk: Buffer) => audio.push(chunk));
-    stream.on("end", () => audio.close());
-  });
-  busboy.on("finish", () => {
-    if (!sawRecording)
-      audio.fail(new AppError("bad_request", "The multipart body has no recorded_message audio part"));
-  });
-  busboy.on("error", (error) =>
-    audio.fail(new AppError("unprocessable", "Malformed multipart body", { cause: error })),
+  readMultipart(raw, {
+    ...options,
+    onFile: (name, stream, mimeType) => {
+      if (name !== "recorded_message" || sawRecording) {
+        stream.resume();
+        return true;
+      }
+      sawRecording = true;
+      upload.contentType = mimeType;
+      stream.on("data", (chunk: Buffer) => audio.push(chunk));
+      return true;
+    },
+  }).then(
+    (collected) => {
+      for (const [name, values] of collected) fields.set(name, values);
+      if (!sawRecording) {
+        audio.fail(validationError(["body", "recorded_message"], "is required (an audio file part)"));
+      }
+      audio.close();
+    },
+    (error: unknown) => audio.fail(error),
   );
-  raw.on("aborted", () => audio.fail(new AppError("bad_request", "The upload was interrupted")));
-  raw.pipe(busboy);
   return upload;
 }
 
-/** `request_audio_config` from the query string (JSON), validated. */
+/**
+ * `request_audio_config` from the query string (JSON), checked against the spec's
+ * UserMessageAudioConfig: `mp3`, or `pcm` with `frame_rate` 4000..44100, `n_channels` 1 and
+ * `sample_width` 2 or 4 (422 otherwise).
+ */
 export function parseAudioConfig(raw: unknown): RequestAudioConfig | undefined {
   if (raw === undefined || raw === "" || raw === "null") return undefined;
   let parsed: unknown;
@@ -86,20 +68,27 @@ export function parseAudioConfig(raw: unknown): RequestAudioConfig | undefined {
   } catch {
     throw validationError(["query", "request_audio_config"], "must be JSON");
   }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw validationError(["query", "request_audio_config"], "must be an object");
+  }
   const config = parsed as Record<string, unknown>;
   if (config.type === "mp3") return { type: "mp3" };
   if (config.type === "pcm") {
-    const number = (name: string) => {
+    const integer = (name: string, allowed: (value: number) => boolean, rule: string) => {
       const value = config[name];
-      if (!Number.isInteger(value))
-        throw validationError(["query", "request_audio_config", name], "must be an integer");
+      if (!Number.isInteger(value) || !allowed(value as number))
+        throw validationError(["query", "request_audio_config", name], rule);
       return value as number;
     };
     return {
       type: "pcm",
-      frame_rate: number("frame_rate"),
-      n_channels: number("n_channels"),
-      sample_width: number("sample_width"),
+      frame_rate: integer(
+        "frame_rate",
+        (v) => v >= 4000 && v <= 44_100,
+        "must be an integer from 4000 to 44100",
+      ),
+      n_channels: integer("n_channels", (v) => v === 1, "must be 1"),
+      sample_width: integer("sample_width", (v) => v === 2 || v === 4, "must be 2 or 4"),
     };
   }
   throw validationError(["query", "request_audio_config", "type"], "must be pcm or mp3");
