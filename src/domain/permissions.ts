@@ -116,3 +116,14 @@ export const DEFAULT_USER_PERMISSIONS: readonly Permission[] = [
 export function isPermission(value: string): value is Permission {
   return (ALL_PERMISSIONS as readonly string[]).includes(value);
 }
+
+/**
+ * True when a role holding `permissions` is no more permissive than one holding `ceiling`: every one of
+ * its permissions is also in `ceiling`. An API key signs in only users whose role is within the key's
+ * role, and a user creates only keys whose role is within their own.
+ */
+export function isWithinPermissions(permissions: Iterable<string>, ceiling: Iterable<string>): boolean {
+  const allowed = new Set(ceiling);
+  for (const permission of permissions) if (!allowed.has(permission)) return false;
+  return true;
+}

@@ -8,7 +8,7 @@ export function normalizeWords(text: string): string[] {
     .replace(/[^a-z0-9' ]+/g, " ")
     .split(/\s+/)
     .filter((w) => w.length > 0)
-    .map((w) => SPOKEN[w] ?? w);
+    .map((w) => (Object.hasOwn(SPOKEN, w) ? SPOKEN[w]! : w));
 }
 
 /** Word-level edit distance between a reference and a hypothesis (after normalization). */

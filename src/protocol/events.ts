@@ -1,3 +1,5 @@
+import type { UserPattern } from "../lib/user-pattern.js";
+
 /** Wire events of the conversation stream, shaped as the spec's event schemas. */
 export type WireEvent =
   | { type: "conversation-created"; conversation_id: string }
@@ -22,10 +24,13 @@ export type WireEvent =
   /** Parley's own event, only with `include_latency_report=true`: stage timings of the interaction. */
   | { type: "latency-report"; [field: string]: unknown };
 
-/** Which agent action events a caller sees: the insights permission and the type regex both apply. */
+/**
+ * Which agent action events a caller sees: the insights permission and the type pattern both apply. The
+ * pattern is the caller's, so it is a linear-time {@link UserPattern}, never a backtracking `RegExp`.
+ */
 export interface ActionFilter {
   allowed: boolean;
-  typePattern: RegExp;
+  typePattern: UserPattern;
 }
 
 export function actionVisible(filter: ActionFilter, actionType: string): boolean {

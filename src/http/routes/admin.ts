@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { newId } from "../../domain/ids.js";
 import { AppError } from "../../lib/app-error.js";
-import type { Service, VersionSet } from "../../store/types.js";
+import { isWithinPermissions } from "../../domain/permissions.js";
+import { MAX_PAGE_LIMIT } from "../../store/paging.js";
+import type { ApiKey, Service, VersionSet } from "../../store/types.js";
 import { authenticate, requirePermission } from "../auth.js";
 import type { AppDeps } from "../deps.js";
 import { hashApiKeySecret, newApiKeySecret } from "../tokens.js";
@@ -45,6 +47,30 @@ function versionSetOf(value: unknown, location: string[]): VersionSet {
   };
 }
 
+/** The spec's "maximum limit of 20 API keys" per organization. Expired keys do not count. */
+export const MAX_API_KEYS_PER_ORGANIZATION = 20;
+
+/**
+ * The organization's keys that have not expired. Sorted by expiry, latest first, so the live ones all fit
+ * on one page (the limit keeps them far below a page).
+ */
+async function liveApiKeys(deps: AppDeps, orgId: string, now: Date): Promise<ApiKey[]> {
+  const page = await deps.store.listApiKeys(orgId, {
+    limit: MAX_PAGE_LIMIT,
+    continuationToken: 0,
+    sortBy: ["-expires_at"],
+  });
+  return page.items.filter((key) => Date.parse(key.expiresAt) > now.getTime());
+}
+
+/** The spec's 400 for "The organization has reached the maximum API key limit." */
+function tooManyApiKeys(): AppError {
+  return new AppError(
+    "bad_request",
+    `The organization has reached the maximum of ${MAX_API_KEYS_PER_ORGANIZATION} API keys`,
+  );
+}
+
 /** API keys, agents, context graphs and services. */
 export function adminRoutes(deps: AppDeps) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -64,11 +90,21 @@ export function adminRoutes(deps: AppDeps) {
           throw validationError(["body", "duration"], "must be between 1 and 90 days");
         }
         const roleName = typeof body.role_name === "string" ? body.role_name : principal.user.roleName;
-        if ((await deps.store.getRole(principal.organization.id, roleName)) === undefined) {
-          throw new AppError("not_found", `Role ${roleName} not found`);
+        const role = await deps.store.getRole(principal.organization.id, roleName);
+        if (role === undefined) throw new AppError("not_found", `Role ${roleName} not found`);
+        // The spec: creating a key "requires the authenticated user to have more privileges than the role
+        // associated with the API key" (read as: at least that role's permissions, so an admin can make an
+        // admin key); otherwise a key would sign its creator in above their own role.
+        if (!isWithinPermissions(role.permissions, principal.permissions)) {
+          throw new AppError("forbidden", `Role ${roleName} has permissions the caller does not have`);
+        }
+        const now = deps.now();
+        if (
+          (await liveApiKeys(deps, principal.organization.id, now)).length >= MAX_API_KEYS_PER_ORGANIZATION
+        ) {
+          throw tooManyApiKeys();
         }
         const secret = newApiKeySecret();
-        const now = deps.now();
         const key = {
           id: newId(),
           organizationId: principal.organization.id,
@@ -79,6 +115,16 @@ export function adminRoutes(deps: AppDeps) {
           createdAt: now.toISOString(),
         };
         await deps.store.createApiKey(key);
+        // Creations racing past the count above all land, so each counts again after its insert and takes
+        // its own key back past the limit. A key is kept only when its count stayed within the limit, and
+        // the latest of those counts saw every kept key: the limit holds on every store without a lock
+        // (under a race, more may be refused than strictly needed).
+        if (
+          (await liveApiKeys(deps, principal.organization.id, now)).length > MAX_API_KEYS_PER_ORGANIZATION
+        ) {
+          await deps.store.deleteApiKey(principal.organization.id, key.id);
+          throw tooManyApiKeys();
+        }
         return reply.code(201).send({ api_key_id: key.id, api_key: secret, expires_at: key.expiresAt });
       },
     );

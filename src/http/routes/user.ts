@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { newId } from "../../domain/ids.js";
+import { isWithinPermissions } from "../../domain/permissions.js";
 import { AppError } from "../../lib/app-error.js";
 import type { User } from "../../store/types.js";
 import { authenticate, requirePermission, requireUserPermission } from "../auth.js";
@@ -64,8 +65,13 @@ export function userRoutes(deps: AppDeps, _state: AppState) {
       if (!/^[^@\s]+@[^@\s]+$/.test(email))
         throw validationError(["body", "email"], "must be an email address");
       const roleName = nonEmptyString(body, "role_name", true)!;
-      if ((await deps.store.getRole(principal.organization.id, roleName)) === undefined) {
+      const role = await deps.store.getRole(principal.organization.id, roleName);
+      if (role === undefined) {
         throw new AppError("not_found", `Role ${roleName} not found`);
+      }
+      // Nobody grants what they do not hold: an inviter cannot create a more permissive user.
+      if (!isWithinPermissions(role.permissions, principal.permissions)) {
+        throw new AppError("forbidden", `Missing permissions to invite a user with the role ${roleName}`);
       }
       if (await deps.store.findUserByEmail(principal.organization.id, email)) {
         throw new AppError("conflict", "A user with this email already exists");

@@ -1,5 +1,23 @@
 import porterStemmer from "natural/lib/natural/stemmers/porter_stemmer.js";
 
+/**
+ * How much of a message the rules engine reads, in UTF-16 code units: the classifier, the farewell check
+ * and entity extraction see only the first 2,000 characters (about two minutes of speech), so the work a
+ * message causes on the event loop stops growing there, however long the message is.
+ */
+export const MAX_UNDERSTOOD_TEXT_CHARS = 2_000;
+
+/**
+ * Longest token that is stemmed or looked up, in characters. Longer tokens are skipped: no English word is
+ * that long, and the Porter stemmer's time grows with the square of a token's length.
+ */
+export const MAX_WORD_CHARS = 40;
+
+/** The part of a message the rules engine reads: its first {@link MAX_UNDERSTOOD_TEXT_CHARS} characters. */
+export function understoodPart(text: string): string {
+  return text.length > MAX_UNDERSTOOD_TEXT_CHARS ? text.slice(0, MAX_UNDERSTOOD_TEXT_CHARS) : text;
+}
+
 const stem = (word: string): string => porterStemmer.stem(word);
 
 /**
@@ -129,28 +147,40 @@ export interface TextFeatures {
   concepts: Set<string>;
 }
 
+/**
+ * The lower-case words of the understood part of `text` (see {@link understoodPart}), without the ones
+ * longer than {@link MAX_WORD_CHARS}.
+ */
 export function tokenize(text: string): string[] {
-  return text
+  return understoodPart(text)
     .toLowerCase()
     .replace(/[’']/g, "'")
     .split(/[^a-z0-9']+/)
-    .filter((w) => w.length > 0);
+    .filter((w) => w.length > 0 && w.length <= MAX_WORD_CHARS);
 }
 
+/** "not good", "doesn't work" (after `n't` is split off and spaces are collapsed): agreement negated. */
+const NEGATED_AGREEMENT = /\b(?:not|n't|no)\b ?\w{0,40} ?(?:good|work|fine|okay|ok)/;
+
+/** Concepts and word stems of the understood part of `text`; linear in its length. */
 export function featuresOf(text: string): TextFeatures {
-  const words = tokenize(text);
+  const understood = understoodPart(text);
+  const words = tokenize(understood);
   const stems = new Set<string>();
   const concepts = new Set<string>();
   for (const word of words) {
-    const concept = CONCEPT_OF_WORD.get(word) ?? CONCEPT_OF_WORD.get(word.replace(/'.*$/, ""));
+    const apostrophe = word.indexOf("'");
+    const concept =
+      CONCEPT_OF_WORD.get(word) ??
+      (apostrophe < 0 ? undefined : CONCEPT_OF_WORD.get(word.slice(0, apostrophe)));
     if (concept !== undefined) concepts.add(concept);
     if (!STOPWORDS.has(word)) stems.add(stem(word));
   }
-  // "not good", "doesn't work": a negation in front of agreement is a rejection, not an acceptance.
+  // A negation in front of agreement is a rejection, not an acceptance.
   if (
     concepts.has("reject") &&
     concepts.has("accept") &&
-    /\b(not|n't|no)\b\s*\w*\s*(good|work|fine|okay|ok)/.test(text.toLowerCase().replace(/n't/g, " n't"))
+    NEGATED_AGREEMENT.test(understood.toLowerCase().replace(/n't/g, " n't").replace(/\s+/g, " "))
   ) {
     concepts.delete("accept");
   }
@@ -174,7 +204,7 @@ export interface ConditionMatch {
 /**
  * Scores each exit-condition description against the user's words: shared concepts weigh most, shared
  * word stems next. Returns the best match, or undefined when nothing matches. An open-answer condition
- * is the fallback for a statement that matches nothing else.
+ * is the fallback for a statement that matches nothing else. Reads only the understood part of the text.
  */
 export function classifyExitCondition(userText: string, descriptions: string[]): ConditionMatch | undefined {
   const user = featuresOf(userText);
@@ -201,7 +231,7 @@ const FAREWELL =
 
 /** True for a message that ends the session ("bye, that's all", "that's everything, thanks"). */
 export function isFarewell(userText: string): boolean {
-  return FAREWELL.test(userText);
+  return FAREWELL.test(understoodPart(userText));
 }
 
 /** Example replies for a condition, used as the expected phrases of a state (grammar recognition). */

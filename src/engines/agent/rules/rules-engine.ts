@@ -8,8 +8,20 @@ import type {
   ContextGraph,
   JsonValue,
 } from "../types.js";
-import { asGraphBody, type GraphBody, type GraphState, stateNamed, targetName } from "./graph.js";
-import { classifyExitCondition, examplePhrasesFor, isFarewell, isOpenAnswer } from "./intent-classifier.js";
+import {
+  asGraphBody,
+  type GraphBody,
+  type GraphState,
+  stateNamed,
+  targetName,
+} from "../../../domain/context-graph.js";
+import {
+  classifyExitCondition,
+  examplePhrasesFor,
+  isFarewell,
+  isOpenAnswer,
+  understoodPart,
+} from "./intent-classifier.js";
 
 /** Sentences of the kinds callers say, parsed once at start so that no caller waits for compilation. */
 const WARM_UP_SENTENCES = [
@@ -31,12 +43,16 @@ function readState(state: AgentConversationState | null): RulesState | null {
   return { current_state: state.current_state, slots: { ...slots }, turns: Number(state.turns ?? 0) };
 }
 
-/** Fills `{{slot|fallback}}` placeholders in an authored action from the conversation's slots. */
+/**
+ * Fills `{{slot|fallback}}` placeholders in an authored action from the conversation's slots (own
+ * properties only: `{{constructor}}` is an unknown slot, not `Object.prototype.constructor`).
+ */
 function render(template: string, slots: { [name: string]: string }): string {
   return template.replace(
-    /\{\{\s*([a-z_]+)\s*(?:\|([^}]*))?\}\}/gi,
+    // The fallback stops at a brace, so an unclosed `{{a|` costs one scan to the next brace, not to the end.
+    /\{\{\s*([a-z_]+)\s*(?:\|([^{}]*))?\}\}/gi,
     (_m, name: string, fallback?: string) => {
-      return slots[name] ?? fallback?.trim() ?? "";
+      return (Object.hasOwn(slots, name) ? slots[name] : undefined) ?? fallback?.trim() ?? "";
     },
   );
 }
@@ -71,7 +87,8 @@ function throwIfAborted(signal: AbortSignal): void {
  * - An action state speaks: with no LLM to paraphrase, its first authored `actions` entry is the
  *   utterance, with `{{slot|fallback}}` placeholders filled from entities the user mentioned (times and
  *   dates go to the slot `requested_time`).
- * - The user's reply is matched against the current state's exit conditions by the intent classifier;
+ * - The user's reply (its first `MAX_UNDERSTOOD_TEXT_CHARS` characters) is matched against the current
+ *   state's exit conditions by the intent classifier;
  *   a match moves along `next_state`, decision states choose their exit the same way at once, and the
  *   walk stops at the next action state, which speaks. No match: the state re-asks.
  * - Reaching `terminal_state`, or a farewell from the user in any state, ends the conversation.
@@ -89,7 +106,9 @@ export class RulesAgentEngine implements AgentEngine {
     }
     const state: RulesState = previous ?? { current_state: "", slots: {}, turns: 0 };
     state.turns += 1;
-    const userText = input.userMessage?.text ?? "";
+    // Classification, the farewell check and entity extraction read only the start of a long message, so
+    // no message holds the event loop for longer than its first MAX_UNDERSTOOD_TEXT_CHARS cost.
+    const userText = understoodPart(input.userMessage?.text ?? "");
     this.extractEntities(userText, input.now, state);
 
     const transition = (next: string): AgentEvent => {
