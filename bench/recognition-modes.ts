@@ -48,7 +48,7 @@ async function measure(stt: PocketSphinxEngine, clips: SpeechClip[], expected: s
       signal: new AbortController().signal,
     });
     pairs.push({ reference: clip.transcript, hypothesis: result.text });
-    waitsMs.push(result.transcriptAt - result.bodyEndAt);
+    waitsMs.push(result.transcriptAt - result.inputEndedAt);
     if (result.mode === "grammar") grammarUsed += 1;
   }
   return { wer: corpusWer(pairs), waitMs: median(waitsMs), grammarUsed, clips: clips.length };

@@ -5,7 +5,11 @@ import type { DestinationStream } from "pino";
 import type { Config } from "./config/config.js";
 import { closeEngines, createEngines, type Engines, warmUpEngines } from "./engines/registry.js";
 import { newId } from "./domain/ids.js";
+import { InMemoryLeases } from "./conversation/leases.js";
+import { ConversationLimits } from "./conversation/limits.js";
+import { ConversationService } from "./conversation/service.js";
 import { buildApp } from "./http/app.js";
+import { TurnMetrics } from "./observability/metrics.js";
 import { hashApiKeySecret, newApiKeySecret, resolveJwtSecret, TokenService } from "./http/tokens.js";
 import { ADMIN_ROLE_NAME } from "./domain/permissions.js";
 import { openStore } from "./store/open-store.js";
@@ -80,8 +84,24 @@ export async function startServer(
     pendingWarnings.push(message);
   };
   const engines = await createEngines(config, (message) => warn(message), options.engines);
-  const app = await buildApp({ config, store, tokens, engines, now: () => new Date() }, options.logStream);
+  const now = () => new Date();
+  let logWarning = (error: unknown, message: string): void => warn(`${message}: ${String(error)}`);
+  const conversations = new ConversationService({
+    store,
+    engines,
+    config,
+    leases: new InMemoryLeases(),
+    limits: new ConversationLimits(config),
+    now,
+    warn: (error, message) => logWarning(error, message),
+  });
+  const metrics = new TurnMetrics();
+  const app = await buildApp(
+    { config, store, tokens, engines, conversations, metrics, now },
+    options.logStream,
+  );
   warn = (message) => app.log.warn(message);
+  logWarning = (error, message) => app.log.warn({ err: error }, message);
   for (const message of pendingWarnings) warn(message);
   if (config.engines.warmup) {
     const startedAt = Date.now();

@@ -65,6 +65,10 @@ export async function buildApp(deps: AppDeps, logStream?: DestinationStream): Pr
   await app.register(organizationRoutes(deps, state));
   await app.register(userRoutes(deps, state));
   await app.register(adminRoutes(deps));
-  await app.register(conversationRoutes(deps, state));
+  await app.register(conversationRoutes(deps));
+  app.get("/metrics", async (_request, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
   return app;
 }

@@ -1,15 +1,11 @@
 import type { FastifyRequest } from "fastify";
 import { DEFAULT_USER_ROLE_NAME } from "../domain/permissions.js";
 import { AppError } from "../lib/app-error.js";
-import type { Organization, User } from "../store/types.js";
+import type { Principal } from "../domain/principal.js";
+import type { Organization } from "../store/types.js";
 import type { AppDeps } from "./deps.js";
 
-/** Who is calling: resolved from the token on every request, so role changes apply at once. */
-export interface Principal {
-  organization: Organization;
-  user: User;
-  permissions: ReadonlySet<string>;
-}
+export type { Principal } from "../domain/principal.js";
 
 /** The organization named in the path (its id or its name); 404 when there is none. */
 export async function resolveOrganization(deps: AppDeps, orgParam: string): Promise<Organization> {

@@ -1,71 +1,151 @@
+import type { PcmChunk } from "../engines/codec/types.js";
 import type {
   AgentActionEvent,
+  AgentConversationState,
   AgentEngine,
   AgentPersona,
-  AgentStepStarted,
   AgentTurnInput,
   ContextGraph,
 } from "../engines/agent/types.js";
+import type { SttEngine } from "../engines/stt/types.js";
+import type { TtsEngine } from "../engines/tts/types.js";
 import { newId } from "../domain/ids.js";
-import type { Conversation, Message, Store, User } from "../store/types.js";
+import { Channel } from "../lib/channel.js";
+import type { Conversation, Message } from "../domain/conversation.js";
+import type { Recognition, TurnEvent } from "../domain/turn-events.js";
+import { ReplySpeaker } from "./speak.js";
+import { recognizeUtterance } from "./voice-input.js";
 
-/** The user's side of a turn: a message (text or a voice note's transcript), or nothing (agent speaks). */
-export interface TurnUserInput {
-  kind: "user-message" | "external-event";
-  text: string;
-  format: "text" | "voice";
-  /** The recording of a voice message, kept as the message's source. */
-  audio?: { bytes: Uint8Array; mimeType: string };
+export type { TurnEvent, TurnStage } from "../domain/turn-events.js";
+
+/** The user's side of a turn: a typed message, a voice message to recognize, or an external event. */
+export type TurnUserInput =
+  | { kind: "user-message" | "external-event"; format: "text"; text: string }
+  | {
+      kind: "user-message";
+      format: "voice";
+      /** Decoded audio as it arrives. */
+      pcm: AsyncIterable<PcmChunk>;
+      /** The recording as received (the message's source), read once `pcm` has ended. */
+      recording: () => { bytes: Uint8Array; mimeType: string };
+      /** `performance.now()` when the last byte of the recording arrived, 0 while it goes on. */
+      inputEndedAt: () => number;
+    };
+
+/** The user facts a turn needs. */
+export interface TurnUser {
+  firstName: string;
+  lastName: string;
+  timezone: string;
+  preferredLanguage: string;
 }
 
 export interface TurnRequest {
-  store: Store;
   agent: AgentEngine;
   conversation: Conversation;
-  user: User;
+  user: TurnUser;
   persona: AgentPersona;
   graph: ContextGraph;
+  /** Null when the agent speaks first or the user skips. */
   userInput: TurnUserInput | null;
   /** External events inserted before the user message, oldest first. */
   externalEvents: { text: string; timestamp: string }[];
   isReturningUser: boolean;
+  /** How the reply goes out: text pieces, or utterances spoken with `voiceId`. */
+  reply: { format: "text" } | { format: "voice"; tts: TtsEngine; voiceId: string | undefined };
+  /** Needed for voice input. */
+  recognition?: {
+    stt: SttEngine;
+    maxDurationMs: number;
+    onGrammarFailure: (error: unknown) => void;
+  };
   now: () => Date;
+  /** One signal per reply (child of the connection's): aborting it stops recognition, agent and speech. */
   signal: AbortSignal;
-  /** Awaited after the agent has finished and before anything is stored (e.g. until the reply is spoken). */
-  beforeCommit?: () => Promise<void>;
 }
 
-/** What a turn produces, transport-free; the HTTP and WebSocket edges turn these into wire events. */
-export type TurnEvent =
-  | { type: "user-message"; messageId: string; text: string }
-  | { type: "agent-action"; action: AgentActionEvent["action"] }
-  | { type: "step-started"; step: AgentStepStarted }
-  | { type: "step-ended"; stepId: string }
-  | { type: "reply-piece"; messageId: string; text: string }
-  | {
-      type: "complete";
-      interactionId: string;
-      messageId: string;
-      fullMessage: string;
-      conversationCompleted: boolean;
-    };
+/** A message of a produced turn; its place in the conversation is given when it is committed. */
+export type TurnMessage = Omit<Message, "sequence">;
+
+/** Everything a finished turn would store: committed apart from producing it. */
+export interface TurnRecord {
+  conversation: Conversation;
+  interactionId: string;
+  agentMessageId: string;
+  startedAt: string;
+  messages: TurnMessage[];
+  actions: AgentActionEvent["action"][];
+  fullMessage: string;
+  nextState: AgentConversationState;
+  currentStateName: string;
+  conversationCompleted: boolean;
+}
+
+/** Events may queue this deep before the agent and the synthesizer wait for the transport. */
+const EVENT_QUEUE_CAPACITY = 64;
 
 /**
- * Runs one interaction. Nothing is written until the agent has finished: then one transaction stores
- * the messages, the interaction and the conversation's new state, and only after that the `complete`
- * event is yielded. An error or an abort before that leaves the store untouched.
+ * Produces one interaction: recognizes a voice message, runs the agent, and speaks or writes the reply,
+ * as one stream of events. Nothing is stored: the generator's return value is the record to commit.
+ * An error or an abort ends the stream with that error.
  */
-export async function* runTurn(request: TurnRequest): AsyncGenerator<TurnEvent> {
-  const { store, conversation, signal } = request;
+export async function* produceTurn(request: TurnRequest): AsyncGenerator<TurnEvent, TurnRecord> {
+  const events = new Channel<TurnEvent>(EVENT_QUEUE_CAPACITY);
+  let record: TurnRecord | undefined;
+  const emit: Emit = (event) => events.send({ ...event, atMs: performance.now() });
+  const production = runProduction(request, emit).then(
+    (produced) => {
+      record = produced;
+      events.close();
+    },
+    (error: unknown) => events.fail(error),
+  );
+  try {
+    yield* events;
+  } finally {
+    await production;
+  }
+  if (record === undefined) throw new Error("the turn ended without a result");
+  return record;
+}
+
+type Emit = (event: DistributiveOmit<TurnEvent, "atMs">) => Promise<void>;
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Runs the turn under its own controller, a child of the request's signal, so that a synthesis failure
+ * stops the agent at once; the failure is then what the turn reports.
+ */
+async function runProduction(request: TurnRequest, emit: Emit): Promise<TurnRecord> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(request.signal.reason);
+  request.signal.addEventListener("abort", stop, { once: true });
+  if (request.signal.aborted) stop();
+  let synthesisFailure: { error: unknown } | undefined;
+  try {
+    return await produce({ ...request, signal: controller.signal }, emit, (error) => {
+      synthesisFailure ??= { error };
+      controller.abort(error);
+    });
+  } catch (error) {
+    throw synthesisFailure === undefined ? error : synthesisFailure.error;
+  } finally {
+    request.signal.removeEventListener("abort", stop);
+  }
+}
+
+async function produce(
+  request: TurnRequest,
+  emit: Emit,
+  onSynthesisFailure: (error: unknown) => void,
+): Promise<TurnRecord> {
+  const { conversation, signal } = request;
   const interactionId = newId();
   const agentMessageId = newId();
   const startedAt = request.now();
-  const messages: Message[] = [];
-  const baseSequence = (await store.conversationMessageStats(conversation.organizationId, conversation.id))
-    .count;
-
+  const messages: TurnMessage[] = [];
   const addMessage = (
-    fields: Pick<Message, "id" | "senderKind" | "senderName" | "messageType" | "format" | "content"> & {
+    fields: Pick<TurnMessage, "id" | "senderKind" | "senderName" | "messageType" | "format" | "content"> & {
       audio?: { bytes: Uint8Array; mimeType: string } | undefined;
       createdAt: string;
     },
@@ -75,7 +155,6 @@ export async function* runTurn(request: TurnRequest): AsyncGenerator<TurnEvent> 
       organizationId: conversation.organizationId,
       conversationId: conversation.id,
       interactionId,
-      sequence: baseSequence + messages.length,
       senderKind: fields.senderKind,
       senderName: fields.senderName,
       messageType: fields.messageType,
@@ -99,19 +178,48 @@ export async function* runTurn(request: TurnRequest): AsyncGenerator<TurnEvent> 
       createdAt: event.timestamp,
     });
   }
-  if (request.userInput !== null) {
+
+  let userText: { kind: "user-message" | "external-event"; text: string } | null = null;
+  const input = request.userInput;
+  if (input !== null) {
     const userMessageId = newId();
+    let text: string;
+    let recognition: Recognition | undefined;
+    let audio: { bytes: Uint8Array; mimeType: string } | undefined;
+    if (input.format === "voice") {
+      const options = request.recognition;
+      if (options === undefined) throw new Error("a voice message needs a speech recognizer");
+      recognition = await recognizeUtterance({
+        pcm: input.pcm,
+        stt: options.stt,
+        expectedPhrases: request.agent.expectedUserReplies(request.graph, conversation.agentState),
+        signal,
+        maxDurationMs: options.maxDurationMs,
+        onGrammarFailure: options.onGrammarFailure,
+        inputEndedAt: input.inputEndedAt,
+      });
+      text = recognition.text;
+      audio = input.recording();
+    } else {
+      text = input.text;
+    }
     addMessage({
       id: userMessageId,
-      senderKind: request.userInput.kind === "user-message" ? "user" : "system",
-      senderName: request.userInput.kind === "user-message" ? userName : "external event",
-      messageType: request.userInput.kind,
-      format: request.userInput.format,
-      content: request.userInput.text,
-      audio: request.userInput.audio,
+      senderKind: input.kind === "user-message" ? "user" : "system",
+      senderName: input.kind === "user-message" ? userName : "external event",
+      messageType: input.kind,
+      format: input.format,
+      content: text,
+      audio,
       createdAt: startedAt.toISOString(),
     });
-    yield { type: "user-message", messageId: userMessageId, text: request.userInput.text };
+    userText = { kind: input.kind, text };
+    await emit({
+      type: "user-message",
+      messageId: userMessageId,
+      text,
+      ...(recognition === undefined ? {} : { recognition }),
+    });
   }
 
   const agentInput: AgentTurnInput = {
@@ -120,78 +228,125 @@ export async function* runTurn(request: TurnRequest): AsyncGenerator<TurnEvent> 
     graph: request.graph,
     state: conversation.agentState,
     userMessage:
-      request.userInput === null
-        ? request.externalEvents.length > 0
-          ? { kind: "external-event", text: request.externalEvents.map((e) => e.text).join("\n") }
-          : null
-        : { kind: request.userInput.kind, text: request.userInput.text },
+      userText ??
+      (request.externalEvents.length > 0
+        ? { kind: "external-event", text: request.externalEvents.map((e) => e.text).join("\n") }
+        : null),
     isReturningUser: request.isReturningUser,
-    user: {
-      firstName: request.user.firstName,
-      lastName: request.user.lastName,
-      timezone: request.user.timezone,
-      preferredLanguage: request.user.preferredLanguage,
-    },
+    user: request.user,
     now: startedAt,
   };
 
+  const reply = new ReplyWriter(request, agentMessageId, emit, onSynthesisFailure);
   const actions: AgentActionEvent["action"][] = [];
-  for await (const event of request.agent.runTurn(agentInput, { signal })) {
-    switch (event.kind) {
-      case "action":
-        actions.push(event.action);
-        yield { type: "agent-action", action: event.action };
-        break;
-      case "step-started":
-        yield { type: "step-started", step: event };
-        break;
-      case "step-ended":
-        yield { type: "step-ended", stepId: event.stepId };
-        break;
-      case "text-delta":
-        yield { type: "reply-piece", messageId: agentMessageId, text: event.text };
-        break;
-      case "done": {
-        signal.throwIfAborted();
-        await request.beforeCommit?.();
-        signal.throwIfAborted();
-        addMessage({
-          id: agentMessageId,
-          senderKind: "agent",
-          senderName: request.persona.name,
-          messageType: "agent-message",
-          format: "text",
-          content: event.fullMessage,
-          createdAt: request.now().toISOString(),
-        });
-        const sequence = await store.countInteractions(conversation.organizationId, conversation.id);
-        await store.commitInteraction(conversation.organizationId, {
-          interaction: {
-            id: interactionId,
-            organizationId: conversation.organizationId,
-            conversationId: conversation.id,
-            sequence,
-            stateName: event.currentStateName,
-            insights: { actions, started_at: startedAt.toISOString() },
-            createdAt: startedAt.toISOString(),
-          },
-          messages,
-          conversationUpdate: {
-            agentState: event.nextState,
-            isFinished: event.conversationCompleted,
-            updatedAt: request.now().toISOString(),
-          },
-        });
-        yield {
-          type: "complete",
-          interactionId,
-          messageId: agentMessageId,
-          fullMessage: event.fullMessage,
-          conversationCompleted: event.conversationCompleted,
-        };
-        return;
+  await emit({ type: "stage", stage: "agent-started" });
+  try {
+    for await (const event of request.agent.runTurn(agentInput, { signal })) {
+      switch (event.kind) {
+        case "action":
+          actions.push(event.action);
+          await emit({ type: "agent-action", action: event.action });
+          break;
+        case "step-started":
+          await emit({ type: "step-started", step: event });
+          break;
+        case "step-ended":
+          await emit({ type: "step-ended", stepId: event.stepId });
+          break;
+        case "text-delta":
+          await reply.push(event.text);
+          break;
+        case "done": {
+          await emit({ type: "stage", stage: "agent-done" });
+          await reply.finish();
+          signal.throwIfAborted();
+          addMessage({
+            id: agentMessageId,
+            senderKind: "agent",
+            senderName: request.persona.name,
+            messageType: "agent-message",
+            format: "text",
+            content: event.fullMessage,
+            createdAt: request.now().toISOString(),
+          });
+          return {
+            conversation,
+            interactionId,
+            agentMessageId,
+            startedAt: startedAt.toISOString(),
+            messages,
+            actions,
+            fullMessage: event.fullMessage,
+            nextState: event.nextState,
+            currentStateName: event.currentStateName,
+            conversationCompleted: event.conversationCompleted,
+          };
+        }
       }
     }
+  } catch (error) {
+    reply.abandon(error);
+    throw error;
   }
   throw new Error("The agent ended its turn without a result");
+}
+
+/**
+ * The reply on its way out: text pieces held back by one (so that the last can say so), or utterances
+ * from the speaker.
+ */
+class ReplyWriter {
+  private pending: string | undefined;
+  private sequence = 0;
+  private firstText = true;
+  private readonly speaker: ReplySpeaker | undefined;
+
+  constructor(
+    request: TurnRequest,
+    private readonly messageId: string,
+    private readonly emit: Emit,
+    onSynthesisFailure: (error: unknown) => void,
+  ) {
+    const reply = request.reply;
+    this.speaker =
+      reply.format === "voice"
+        ? new ReplySpeaker({
+            tts: reply.tts,
+            voiceId: reply.voiceId,
+            signal: request.signal,
+            emit: (utterance) => emit({ type: "reply-audio", messageId, utterance }),
+            onFailure: onSynthesisFailure,
+          })
+        : undefined;
+  }
+
+  async push(text: string): Promise<void> {
+    if (this.firstText) {
+      this.firstText = false;
+      await this.emit({ type: "stage", stage: "agent-first-text" });
+    }
+    if (this.speaker !== undefined) {
+      this.speaker.push(text);
+      return;
+    }
+    await this.flush(false);
+    this.pending = text;
+  }
+
+  async finish(): Promise<void> {
+    if (this.speaker !== undefined) await this.speaker.finish();
+    else await this.flush(true);
+  }
+
+  abandon(error: unknown): void {
+    this.speaker?.abandon(error);
+  }
+
+  private async flush(isLast: boolean): Promise<void> {
+    if (this.pending === undefined) return;
+    const text = this.pending;
+    this.pending = undefined;
+    await this.emit({ type: "reply-text", messageId: this.messageId, text, sequence: this.sequence, isLast });
+    this.sequence += 1;
+  }
 }

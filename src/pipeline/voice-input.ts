@@ -1,8 +1,9 @@
-import { openAudioDecoder } from "../engines/codec/open-decoder.js";
+import { decodeUpload } from "../engines/codec/decode-upload.js";
 import { AudioFormatError, type PcmChunk, type RequestAudioConfig } from "../engines/codec/types.js";
 import type { SttEngine, SttEvent } from "../engines/stt/types.js";
 import { AppError } from "../lib/app-error.js";
 import { characterSimilarity } from "../lib/wer.js";
+import type { Recognition } from "../domain/turn-events.js";
 import { toMonoInt16 } from "./stages/resample.js";
 
 /**
@@ -12,24 +13,6 @@ import { toMonoInt16 } from "./stages/resample.js";
  * transcript is the test of confidence.
  */
 export const GRAMMAR_MIN_AGREEMENT = 0.5;
-
-export interface TranscribedUpload {
-  text: string;
-  /** The upload as received (kept as the message's source). */
-  audio: Uint8Array;
-  /** Milliseconds of audio in the upload. */
-  audioMs: number;
-  /** Which recognizer's result was used; `grammarConfidence` is the grammar result's agreement (0..1). */
-  mode: "open" | "grammar";
-  grammarConfidence: number | undefined;
-  openText: string | undefined;
-  grammarText: string | undefined;
-  /** `performance.now()` when the last byte arrived and when the final transcript was ready. */
-  bodyEndAt: number;
-  transcriptAt: number;
-  /** Audio (ms) the recognizer had heard when the last byte arrived: shows recognition ran during the upload. */
-  recognizedMsAtBodyEnd: number;
-}
 
 /**
  * Sends one PCM stream to several consumers (each gets every chunk, in order). `pump` never rejects: it
@@ -100,58 +83,56 @@ export async function* checkSpeechAudio(
   }
 }
 
-/**
- * Decodes and recognizes an upload while it arrives. With `expectedPhrases` a grammar recognizer runs
- * beside the open-vocabulary one on the same audio, and its result wins when it is confident.
- * Errors: AudioFormatError (415/400) for bad audio, 413 past `maxDurationMs`, `bad_request` when there
- * is no speech. The first failure of any part (body, decoder, open recognizer) stops the others.
- */
-export async function transcribeUpload(options: {
-  body: AsyncIterable<Uint8Array>;
-  contentType: string | undefined;
-  audioConfig: RequestAudioConfig | undefined;
+export type { Recognition } from "../domain/turn-events.js";
+
+export interface RecognizeOptions {
+  /** Decoded audio at any rate and channel count, as it arrives. */
+  pcm: AsyncIterable<PcmChunk>;
   stt: SttEngine;
   expectedPhrases: string[] | null;
   signal: AbortSignal;
-  /** Longest audio accepted, in milliseconds. Default: no limit. */
+  /** Longest audio accepted, in milliseconds (413 past it). Default: no limit. */
   maxDurationMs?: number;
   /** Told when the grammar recognizer fails (its result is then not used). */
   onGrammarFailure?: (error: unknown) => void;
-}): Promise<TranscribedUpload> {
+  /** `performance.now()` when the input's last byte arrived, 0 while it goes on. */
+  inputEndedAt?: () => number;
+}
+
+/**
+ * Recognizes one utterance while its audio arrives. With `expectedPhrases` a grammar recognizer runs
+ * beside the open-vocabulary one on the same audio, and its result wins when it is confident.
+ * Errors: AudioFormatError (415) below 8 kHz, 413 past `maxDurationMs`, `bad_request` when there is no
+ * speech. The first failure of any part (input, open recognizer) stops the others.
+ */
+export async function recognizeUtterance(options: RecognizeOptions): Promise<Recognition> {
   const controller = new AbortController();
   const stop = () => controller.abort(options.signal.reason);
   options.signal.addEventListener("abort", stop, { once: true });
-  const signal = controller.signal;
+  if (options.signal.aborted) stop();
   try {
-    return await transcribe({ ...options, signal }, (error) => controller.abort(error));
+    return await recognize({ ...options, signal: controller.signal }, (error) => controller.abort(error));
   } finally {
     options.signal.removeEventListener("abort", stop);
-    controller.abort(new DOMException("The transcription is over", "AbortError"));
+    controller.abort(new DOMException("The recognition is over", "AbortError"));
   }
 }
 
-async function transcribe(
-  options: Parameters<typeof transcribeUpload>[0],
-  stopAll: (error: unknown) => void,
-): Promise<TranscribedUpload> {
-  const { signal } = options;
-  const received: Uint8Array[] = [];
-  let bodyEndAt = 0;
-  async function* recordBody(): AsyncIterable<Uint8Array> {
-    for await (const piece of options.body) {
-      signal.throwIfAborted();
-      received.push(piece);
-      yield piece;
-    }
-    bodyEndAt = performance.now();
+async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
+  for await (const item of source) {
+    signal.throwIfAborted();
+    yield item;
   }
+}
+
+async function recognize(options: RecognizeOptions, stopAll: (error: unknown) => void): Promise<Recognition> {
+  const { signal } = options;
+  const inputEndedAt = options.inputEndedAt ?? (() => 0);
   let samplesDecoded = 0;
-  let recognizedMsAtBodyEnd = -1;
-  const decoded = openAudioDecoder({ contentType: options.contentType, audioConfig: options.audioConfig })(
-    recordBody(),
-    { signal },
+  let recognizedMsAtInputEnd = -1;
+  const pcm = toMonoInt16(
+    checkSpeechAudio(untilAborted(options.pcm, signal), options.maxDurationMs ?? Number.POSITIVE_INFINITY),
   );
-  const pcm = toMonoInt16(checkSpeechAudio(decoded, options.maxDurationMs ?? Number.POSITIVE_INFINITY));
   const useGrammar =
     options.expectedPhrases !== null &&
     options.expectedPhrases.length > 0 &&
@@ -163,7 +144,7 @@ async function transcribe(
   const open = (async () => {
     const events = options.stt.recognize(outputs[0]!, { signal });
     for await (const event of events) {
-      if (bodyEndAt > 0 && recognizedMsAtBodyEnd < 0) recognizedMsAtBodyEnd = heardMs;
+      if (inputEndedAt() > 0 && recognizedMsAtInputEnd < 0) recognizedMsAtInputEnd = heardMs;
       // A partial result means the recognizer has worked through the audio decoded so far.
       if (event.type === "partial") heardMs = samplesDecoded / 16;
       if (event.type === "final") return event;
@@ -198,14 +179,38 @@ async function transcribe(
   if (text === "") throw new AppError("bad_request", "No speech was recognized in the audio");
   return {
     text,
-    audio: Buffer.concat(received),
     audioMs: samplesDecoded / 16,
     mode: grammarConfident ? "grammar" : "open",
     grammarConfidence: grammarFinal === undefined ? undefined : agreement,
     openText: openFinal.text,
     grammarText: grammarFinal?.text,
-    bodyEndAt,
     transcriptAt,
-    recognizedMsAtBodyEnd: recognizedMsAtBodyEnd < 0 ? heardMs : recognizedMsAtBodyEnd,
+    recognizedMsAtInputEnd: recognizedMsAtInputEnd < 0 ? heardMs : recognizedMsAtInputEnd,
+    inputEndedAt: inputEndedAt(),
   };
+}
+
+export interface TranscribedUpload extends Recognition {
+  /** The upload as received. */
+  audio: Uint8Array;
+}
+
+/** Decodes and recognizes an upload while it arrives (decodeUpload, then recognizeUtterance). */
+export async function transcribeUpload(options: {
+  body: AsyncIterable<Uint8Array>;
+  contentType: string | undefined;
+  audioConfig: RequestAudioConfig | undefined;
+  stt: SttEngine;
+  expectedPhrases: string[] | null;
+  signal: AbortSignal;
+  maxDurationMs?: number;
+  onGrammarFailure?: (error: unknown) => void;
+}): Promise<TranscribedUpload> {
+  const upload = decodeUpload(options);
+  const recognition = await recognizeUtterance({
+    ...options,
+    pcm: upload.pcm,
+    inputEndedAt: () => upload.endedAt(),
+  });
+  return { ...recognition, audio: upload.bytes() };
 }

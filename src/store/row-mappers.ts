@@ -1,4 +1,4 @@
-import type { AgentConversationState } from "../engines/agent/types.js";
+import type { AgentConversationState } from "../domain/agent.js";
 import type { Database } from "./schema.js";
 import type { ApiKey, Conversation, Interaction, Message, Role, Service, User } from "./types.js";
 

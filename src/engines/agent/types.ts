@@ -5,30 +5,10 @@
  * The engine is transport-free and store-free: the caller loads everything it needs into
  * `AgentTurnInput`, and persists `AgentTurnDone.nextState` only when the whole turn succeeds.
  */
+import type { AgentAction, AgentConversationState, AgentPersona, ContextGraph } from "../../domain/agent.js";
 
-/** JSON value the agent keeps between turns (current state, visited states, collected slots...). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** Navigation state of one conversation; opaque to everything but the engine that wrote it. */
-export type AgentConversationState = { [key: string]: JsonValue };
-
-/** What the engine needs to know about the agent speaking (from the agent version). */
-export interface AgentPersona {
-  name: string;
-  /** Free-text background and behaviour from the agent version; may be empty. */
-  background: string;
-  behaviors: string[];
-  /** The agent version's `voice_config`, or null when it has none. */
-  voiceConfig: { voice_id: string; stability?: number; similarity_boost?: number; style?: number } | null;
-}
-
-/** The context graph version the engine walks, as stored (spec: service_hierarchical_state_machine). */
-export interface ContextGraph {
-  id: string;
-  version: number;
-  /** The spec's `ServiceHierarchicalStateMachineVersion` body: `states`, `new_user_initial_state`, ... */
-  body: { [key: string]: unknown };
-}
+export type { AgentAction, AgentConversationState, AgentPersona, ContextGraph } from "../../domain/agent.js";
+export type { JsonValue } from "../../domain/json.js";
 
 export interface AgentTurnInput {
   conversationId: string;
@@ -57,7 +37,7 @@ export interface AgentTurnInput {
  */
 export interface AgentActionEvent {
   kind: "action";
-  action: { type: string; [field: string]: unknown };
+  action: AgentAction;
 }
 
 /** A piece of the reply text, in order; pieces concatenated form the full message. */

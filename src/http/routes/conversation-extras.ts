@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { asGraphBody } from "../../engines/agent/rules/graph.js";
+import { asGraphBody } from "../../domain/context-graph.js";
 import { AppError } from "../../lib/app-error.js";
 import type { Conversation } from "../../store/types.js";
 import { type Principal, requirePermission } from "../auth.js";
 import type { AppDeps } from "../deps.js";
 import { requireId, validationError, textOf } from "../request-helpers.js";
-import { loadConversationContext, loadServiceContext } from "./conversation-context.js";
+import { loadConversationContext, loadServiceContext } from "../../conversation/context.js";
 import { ensureNotInMaintenance } from "./conversation-guards.js";
 
 type OrgParams = { organization: string };

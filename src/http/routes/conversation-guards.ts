@@ -1,8 +1,8 @@
-import type { ServerResponse } from "node:http";
 import { AppError } from "../../lib/app-error.js";
+import { compileUserPattern, type UserPattern, UserPatternError } from "../../lib/user-pattern.js";
 import type { ActionFilter } from "../../protocol/events.js";
 import type { Principal } from "../auth.js";
-import type { AppDeps, AppState } from "../deps.js";
+import type { AppDeps } from "../deps.js";
 import { validationError } from "../request-helpers.js";
 
 export function ensureNotInMaintenance(deps: AppDeps): void {
@@ -11,21 +11,16 @@ export function ensureNotInMaintenance(deps: AppDeps): void {
   }
 }
 
-/** Counts one interaction for the user; 429 past the configured interactions per minute. */
-export function countInteraction(state: AppState, principal: Principal): void {
-  if (!state.interactionLimiter.tryHit(`${principal.organization.id}:${principal.user.id}`)) {
-    throw new AppError("rate_limited", "Too many interactions; try again in a minute");
-  }
-}
-
 export function actionFilterFor(principal: Principal, query: Record<string, unknown>): ActionFilter {
   const raw = query.current_agent_action_type;
   const source = typeof raw === "string" ? raw : "^.*$";
-  let typePattern: RegExp;
+  let typePattern: UserPattern;
   try {
-    typePattern = new RegExp(source);
-  } catch {
-    throw validationError(["query", "current_agent_action_type"], "is not a valid regular expression");
+    // Linear-time matching: a caller's pattern must not hold the event loop (see compileUserPattern).
+    typePattern = compileUserPattern(source);
+  } catch (error) {
+    if (!(error instanceof UserPatternError)) throw error;
+    throw validationError(["query", "current_agent_action_type"], error.message);
   }
   return { allowed: principal.permissions.has("Conversation:GetInteractionInsights"), typePattern };
 }
@@ -34,56 +29,4 @@ export function responseFormatOf(query: Record<string, unknown>, name = "respons
   const value = query[name];
   if (value !== "text" && value !== "voice") throw validationError(["query", name], "must be text or voice");
   return value;
-}
-
-/**
- * Claims the conversation for one running interaction; 409 while another one runs. The claim ends when
- * `release` is called or when the response closes, whichever comes first, so that no exit path (an
- * error, a stalled body, a client gone) can leave the conversation locked.
- */
-export function claimConversation(
-  state: AppState,
-  conversationId: string,
-  response: ServerResponse,
-): () => void {
-  if (state.busyConversations.has(conversationId)) {
-    throw new AppError("conflict", "Another interaction on this conversation is in progress");
-  }
-  state.busyConversations.add(conversationId);
-  return releaseOnce(response, () => state.busyConversations.delete(conversationId));
-}
-
-/**
- * Counts one voice message in progress for the user; 429 past `voiceNotesPerUser`. Ends like a
- * conversation claim.
- */
-export function claimVoiceNoteSlot(
-  state: AppState,
-  principal: Principal,
-  maxPerUser: number,
-  response: ServerResponse,
-): () => void {
-  const key = `${principal.organization.id}:${principal.user.id}`;
-  const running = state.voiceNotesInProgress.get(key) ?? 0;
-  if (running >= maxPerUser) {
-    throw new AppError("rate_limited", `At most ${maxPerUser} voice messages per user may upload at once`);
-  }
-  state.voiceNotesInProgress.set(key, running + 1);
-  return releaseOnce(response, () => {
-    const left = (state.voiceNotesInProgress.get(key) ?? 1) - 1;
-    if (left <= 0) state.voiceNotesInProgress.delete(key);
-    else state.voiceNotesInProgress.set(key, left);
-  });
-}
-
-function releaseOnce(response: ServerResponse, release: () => void): () => void {
-  let released = false;
-  const once = () => {
-    if (released) return;
-    released = true;
-    response.off("close", once);
-    release();
-  };
-  response.once("close", once);
-  return once;
 }

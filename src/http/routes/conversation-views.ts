@@ -1,5 +1,5 @@
 import type { Conversation, Message, Store } from "../../store/types.js";
-import type { ServiceContext } from "./conversation-context.js";
+import type { ServiceContext } from "../../conversation/context.js";
 
 /** The spec's ConversationInstance. */
 export async function conversationInstance(

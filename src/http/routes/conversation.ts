@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { newId } from "../../domain/ids.js";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Conversation } from "../../domain/conversation.js";
+import type { ConversationEvent } from "../../domain/turn-events.js";
 import { AppError } from "../../lib/app-error.js";
-import type { TurnUserInput } from "../../pipeline/turn.js";
-import type { Conversation } from "../../store/types.js";
 import { authenticate, type Principal, requirePermission } from "../auth.js";
 import { clientGoneSignal } from "../client-signal.js";
-import type { AppDeps, AppState } from "../deps.js";
+import { streamConversation } from "../conversation-stream.js";
+import type { AppDeps } from "../deps.js";
 import {
   booleanParam,
   idListParam,
@@ -14,19 +14,10 @@ import {
   validationError,
   textOf,
 } from "../request-helpers.js";
-import { loadServiceContext } from "./conversation-context.js";
-import {
-  actionFilterFor,
-  claimConversation,
-  countInteraction,
-  ensureNotInMaintenance,
-  responseFormatOf,
-} from "./conversation-guards.js";
+import { actionFilterFor, ensureNotInMaintenance, responseFormatOf } from "./conversation-guards.js";
 import { conversationInstance, messageInstance } from "./conversation-views.js";
 import { registerConversationExtras } from "./conversation-extras.js";
-import { interact } from "./conversation-interact.js";
-import { LatencyMarks } from "./latency-report.js";
-import { checkVoiceReplyPossible, streamInteraction } from "./stream-interaction.js";
+import { readInteraction } from "./conversation-interact.js";
 import { replyAudioFormat } from "./voice-body.js";
 
 type OrgParams = { organization: string };
@@ -39,16 +30,36 @@ async function loadOwnConversation(
   conversationId: string,
 ): Promise<Conversation> {
   requireId(conversationId, ["path", "conversation_id"]);
-  const conversation = await deps.store.getConversation(principal.organization.id, conversationId);
-  // Another user's conversation is only visible to administrative roles.
-  const visible =
-    conversation !== undefined &&
-    (conversation.userId === principal.user.id || principal.user.roleName !== "DefaultUserRole");
-  if (!visible) throw new AppError("not_found", `Conversation ${conversationId} not found`);
-  return conversation;
+  return deps.conversations.loadOwnConversation(principal, conversationId);
 }
 
-export function conversationRoutes(deps: AppDeps, state: AppState) {
+/** Streams a conversation's events as the answer, with the query's action filter and reply format. */
+async function answerWithStream(
+  deps: AppDeps,
+  request: FastifyRequest<{ Querystring: Query }>,
+  reply: FastifyReply,
+  principal: Principal,
+  statusCode: number,
+  signal: AbortSignal,
+  events: (reply: "text" | "voice") => AsyncGenerator<ConversationEvent>,
+): Promise<void> {
+  const startedAt = performance.now();
+  const query = request.query;
+  const responseFormat = responseFormatOf(query);
+  const filter = actionFilterFor(principal, query);
+  const audioFormat = responseFormat === "voice" ? replyAudioFormat(request.headers.accept, query) : null;
+  await streamConversation(reply, events(responseFormat), {
+    statusCode,
+    filter,
+    audioFormat,
+    latencyReportFrom: query.include_latency_report === "true" ? startedAt : undefined,
+    observer: deps.metrics.observer("http", startedAt),
+    signal,
+    log: request.log,
+  });
+}
+
+export function conversationRoutes(deps: AppDeps) {
   return async (app: FastifyInstance): Promise<void> => {
     const auth = (request: FastifyRequest<{ Params: OrgParams }>) =>
       authenticate(deps, request, request.params.organization);
@@ -59,10 +70,6 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
         const principal = await auth(request);
         requirePermission(principal, "Conversation:CreateConversation");
         ensureNotInMaintenance(deps);
-        const query = request.query;
-        const marks = new LatencyMarks();
-        const responseFormat = responseFormatOf(query);
-        const filter = actionFilterFor(principal, query);
         const body = request.body ?? {};
         const serviceId = requireId(textOf(body.service_id), ["body", "service_id"]);
         const versionSetName =
@@ -82,77 +89,20 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
         const tags = (body.tags ?? {}) as Record<string, string | null>;
         if (typeof tags !== "object" || Array.isArray(tags))
           throw validationError(["body", "tags"], "must be an object");
-
-        const context = await loadServiceContext(
-          deps.store,
-          principal.organization.id,
-          serviceId,
-          versionSetName,
-        );
-        if (responseFormat === "voice") checkVoiceReplyPossible(principal, context);
-        const replyAudio =
-          responseFormat === "voice" ? replyAudioFormat(request.headers.accept, query) : null;
-        const userInput: TurnUserInput | null =
-          typeof initialMessage === "string"
-            ? { kind: initialType, text: initialMessage, format: "text" }
-            : null;
-        const claimKey = `create:${principal.organization.id}:${principal.user.id}:${serviceId}`;
         const signal = clientGoneSignal(request, reply);
-        const release = claimConversation(state, claimKey, reply.raw);
-        try {
-          if (
-            await deps.store.findUnfinishedConversation(
-              principal.organization.id,
-              principal.user.id,
-              serviceId,
-            )
-          ) {
-            throw new AppError(
-              "conflict",
-              "The user already has an unfinished conversation with this service",
-            );
-          }
-          countInteraction(state, principal);
-          const now = deps.now().toISOString();
-          const conversation: Conversation = {
-            id: newId(),
-            organizationId: principal.organization.id,
-            userId: principal.user.id,
-            serviceId,
-            versionSetName,
-            isFinished: false,
-            agentState: null,
-            tags,
-            createdAt: now,
-            updatedAt: now,
-          };
-          const isReturningUser =
-            (await deps.store.countFinishedConversations(
-              principal.organization.id,
-              principal.user.id,
-              serviceId,
-            )) > 0;
-          await deps.store.createConversation(conversation);
-          const completed = await streamInteraction(deps, request, reply, {
+        await answerWithStream(deps, request, reply, principal, 201, signal, (replyFormat) =>
+          deps.conversations.create(
             principal,
-            conversation,
-            context,
-            userInput,
-            externalEvents: [],
-            isReturningUser,
-            filter,
-            statusCode: 201,
-            replyAudio,
-            marks,
-            includeLatencyReport: query.include_latency_report === "true",
-            leadingEvents: [{ type: "conversation-created", conversation_id: conversation.id }],
-            signal,
-          });
-          // A conversation whose opening turn failed is not kept.
-          if (!completed) await deps.store.deleteConversation(principal.organization.id, conversation.id);
-        } finally {
-          release();
-        }
+            {
+              serviceId,
+              versionSetName,
+              initialMessage:
+                typeof initialMessage === "string" ? { kind: initialType, text: initialMessage } : null,
+              tags,
+            },
+            { reply: replyFormat, signal },
+          ),
+        );
       },
     );
 
@@ -162,8 +112,14 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
         const principal = await auth(request);
         requirePermission(principal, "Conversation:InteractWithConversation");
         ensureNotInMaintenance(deps);
-        const conversation = await loadOwnConversation(deps, principal, request.params.conversation_id);
-        await interact(deps, state, request, reply, principal, conversation);
+        const conversationId = requireId(request.params.conversation_id, ["path", "conversation_id"]);
+        const requestFormat = responseFormatOf(request.query, "request_format");
+        responseFormatOf(request.query);
+        const signal = clientGoneSignal(request, reply);
+        const input = await readInteraction(deps, request, requestFormat, signal);
+        await answerWithStream(deps, request, reply, principal, 200, signal, (replyFormat) =>
+          deps.conversations.interact(principal, conversationId, input, { reply: replyFormat, signal }),
+        );
       },
     );
 
@@ -225,19 +181,8 @@ export function conversationRoutes(deps: AppDeps, state: AppState) {
         const principal = await auth(request);
         requirePermission(principal, "Conversation:FinishConversation");
         ensureNotInMaintenance(deps);
-        const conversation = await loadOwnConversation(deps, principal, request.params.conversation_id);
-        if (conversation.isFinished) throw new AppError("conflict", "The conversation is already finished");
-        if (state.busyConversations.has(conversation.id)) {
-          throw new AppError("conflict", "An interaction on this conversation is in progress");
-        }
-        if ((await deps.store.countInteractions(principal.organization.id, conversation.id)) === 0) {
-          throw new AppError("bad_request", "The conversation has no interactions");
-        }
-        await deps.store.setConversationFinished(
-          principal.organization.id,
-          conversation.id,
-          deps.now().toISOString(),
-        );
+        const conversationId = requireId(request.params.conversation_id, ["path", "conversation_id"]);
+        await deps.conversations.finish(principal, conversationId);
         return reply.code(204).send();
       },
     );

@@ -64,26 +64,3 @@ export async function readInteractBody(
   }
   throw validationError(["header", "content-type"], "must be multipart/form-data");
 }
-
-/**
- * External events must lie in the past, in order, and not before the conversation started
- * (400 otherwise, as the spec says).
- */
-export function checkExternalEventTimestamps(
-  timestamps: string[],
-  conversationCreatedAt: string,
-  now: Date,
-): void {
-  let previous = Date.parse(conversationCreatedAt);
-  for (const timestamp of timestamps) {
-    const time = Date.parse(timestamp);
-    if (Number.isNaN(time))
-      throw validationError(["body", "external_event_message_timestamp"], "must be a date-time");
-    if (time > now.getTime())
-      throw new AppError("bad_request", "External event timestamps must be in the past");
-    if (time < previous) {
-      throw new AppError("bad_request", "External event timestamps are inconsistent with the conversation");
-    }
-    previous = time;
-  }
-}

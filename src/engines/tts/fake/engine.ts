@@ -1,4 +1,4 @@
-import { speakableCount, splitSentences } from "../../../pipeline/stages/sentence-splitter.js";
+import { speakableCount, splitSentences } from "../../../lib/sentences.js";
 import type { TtsChunk, TtsEngine, TtsOptions } from "../types.js";
 
 /** Milliseconds of tone per character. */

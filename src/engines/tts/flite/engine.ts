@@ -1,5 +1,5 @@
 import { WorkerPool } from "../../../lib/worker-pool.js";
-import { speakableCount, splitSentences } from "../../../pipeline/stages/sentence-splitter.js";
+import { speakableCount, splitSentences } from "../../../lib/sentences.js";
 import type { TtsCapabilities, TtsChunk, TtsEngine, TtsOptions } from "../types.js";
 import { characterTimings } from "./alignment.js";
 import { FLITE_VOICES, type FliteOutput } from "./flite-runner.js";

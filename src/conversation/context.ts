@@ -1,7 +1,10 @@
-import type { AgentPersona, ContextGraph } from "../../engines/agent/types.js";
-import { AppError } from "../../lib/app-error.js";
-import type { Conversation, Service, Store } from "../../store/types.js";
+import type { AgentPersona, ContextGraph } from "../domain/agent.js";
+import type { Service } from "../domain/catalog.js";
+import type { Conversation } from "../domain/conversation.js";
+import { AppError } from "../lib/app-error.js";
+import type { Store } from "../store/types.js";
 
+/** A service's agent persona and context graph, as its version set names them. */
 export interface ServiceContext {
   service: Service;
   versionSetName: string;
@@ -20,7 +23,10 @@ export async function loadServiceContext(
 ): Promise<ServiceContext> {
   const service = await store.getService(orgId, serviceId);
   if (service === undefined) throw new AppError("not_found", `Service ${serviceId} not found`);
-  const versionSet = service.versionSets[versionSetName];
+  // Own properties only: a name like "constructor" must not find Object.prototype's.
+  const versionSet = Object.hasOwn(service.versionSets, versionSetName)
+    ? service.versionSets[versionSetName]
+    : undefined;
   if (versionSet === undefined) throw new AppError("not_found", `Version set ${versionSetName} not found`);
   const agentVersion = await store.getVersion(
     "agent",

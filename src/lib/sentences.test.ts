@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitSentences } from "./sentence-splitter.js";
+import { splitSentences } from "./sentences.js";
 
 async function collect(input: AsyncIterable<string> | string) {
   const out: string[] = [];
