@@ -39,6 +39,12 @@ export interface SttOptions {
 export interface SttEngine {
   readonly name: string;
   readonly capabilities: SttCapabilities;
+  /**
+   * Recognizes one audio stream. An engine with limited decoders takes one only once audio arrives and
+   * gives it back when the stream ends, fails or is aborted; when it has none to give, the recognition
+   * waits (and the `signal` ends the wait) or, past the engine's documented bound, fails with the
+   * AppError `service_unavailable`. Aborting the signal ends the iteration with the signal's reason.
+   */
   recognize(audio: AsyncIterable<Int16Array>, options: SttOptions): AsyncIterable<SttEvent>;
   /** Loads models so that the first request is not slow. */
   warmUp?(): Promise<void>;

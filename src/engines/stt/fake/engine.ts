@@ -11,10 +11,22 @@ export function audioFingerprint(samples: Int16Array): string {
   return `${samples.length}:${hash.toString(16)}`;
 }
 
+/** Faults a {@link FakeSttEngine} injects, for tests of what sits above the recognizer. */
+export interface FakeSttFaults {
+  /** Fails (throws `failure`) after taking this many audio chunks; 0 fails before reading any. */
+  failAfterChunks?: number;
+  /** What a failure throws. Default: an Error saying the fake failed on purpose. */
+  failure?: () => Error;
+  /** Stops reading audio after this many chunks and hangs until the signal aborts (then throws its reason). */
+  hangAfterChunks?: number;
+  /** Reads all the audio, then hangs instead of giving the final result until the signal aborts. */
+  hangUntilAborted?: boolean;
+}
+
 /**
  * A fake recognizer for pipeline tests: it "recognizes" recordings it was given transcripts for (looked
  * up by fingerprint), streams partials as audio arrives and spreads word timings evenly. Unknown audio
- * gives an empty transcript.
+ * gives an empty transcript. `faults` make it fail or hang on demand.
  */
 export class FakeSttEngine implements SttEngine {
   readonly name = "fake";
@@ -26,7 +38,14 @@ export class FakeSttEngine implements SttEngine {
     grammars: false,
   };
 
-  constructor(private readonly transcripts: Map<string, string>) {}
+  constructor(
+    private readonly transcripts: Map<string, string>,
+    private readonly faults: FakeSttFaults = {},
+  ) {}
+
+  private fail(): never {
+    throw this.faults.failure?.() ?? new Error("the fake recognizer failed on purpose (failAfterChunks)");
+  }
 
   async *recognize(audio: AsyncIterable<Int16Array>, options: SttOptions): AsyncIterable<SttEvent> {
     if (!isEnglish(options.language)) {
@@ -35,15 +54,21 @@ export class FakeSttEngine implements SttEngine {
         `Speech recognition does not support the language ${options.language}`,
       );
     }
+    const { failAfterChunks, hangAfterChunks } = this.faults;
+    if (failAfterChunks === 0) this.fail();
+    if (hangAfterChunks === 0) await untilAborted(options.signal);
     const chunks: Int16Array[] = [];
     let total = 0;
     for await (const chunk of audio) {
       options.signal.throwIfAborted();
       chunks.push(chunk);
       total += chunk.length;
+      if (chunks.length === failAfterChunks) this.fail();
       // Partial: as many "heard" samples as 0.5 s steps, shown as a growing count.
       if (chunks.length % 5 === 0) yield { type: "partial", text: `${Math.round(total / 16)} ms heard` };
+      if (chunks.length === hangAfterChunks) await untilAborted(options.signal);
     }
+    if (this.faults.hangUntilAborted === true) await untilAborted(options.signal);
     options.signal.throwIfAborted();
     const samples = new Int16Array(total);
     let offset = 0;
@@ -63,4 +88,13 @@ export class FakeSttEngine implements SttEngine {
       mode: "open",
     };
   }
+}
+
+/** Waits until the signal aborts, then throws its reason. */
+async function untilAborted(signal: AbortSignal): Promise<never> {
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  throw signal.reason as Error;
 }

@@ -1,25 +1,45 @@
 import { Worker } from "node:worker_threads";
 import { AppError } from "../../../lib/app-error.js";
-import { AsyncQueue } from "../../../lib/async-queue.js";
 import { workerEntry } from "../../../lib/worker-url.js";
 import { isEnglish, type SttCapabilities, type SttEngine, type SttEvent, type SttOptions } from "../types.js";
-import type { FromWorker, ToWorker } from "./worker-protocol.js";
+import { SessionEvents } from "./session-events.js";
+import { type SessionHandlers, SessionPool } from "./session-pool.js";
+import type { RecognizerWorkerData } from "./worker-protocol.js";
 
 export interface PocketSphinxOptions {
-  /** Decoders running at once, one per worker thread; more requests wait for a free one. Default 2. */
+  /** Worker threads at most; each decodes on one CPU core. Default 2. */
   poolSize?: number;
+  /**
+   * Recognitions one worker hosts at once, each with its own decoder (about 95 MB and 0.6 s of CPU to
+   * create, see `SphinxDecoder`). The worker works through their audio in arrival order, piece by piece,
+   * so a slow or long stream does not hold up the others. Default 4: one stream decodes at about 0.2–0.25
+   * of real time, so four live streams fill a core.
+   */
+  sessionsPerWorker?: number;
+  /** Decoders a worker keeps loaded while no recognition uses them, so a new one need not wait to create one. Default 2. */
+  idleDecodersPerWorker?: number;
+  /**
+   * Recognitions waiting (FIFO) when every worker hosts `sessionsPerWorker`; one more is refused with the
+   * AppError `service_unavailable` (HTTP 503). An aborted recognition leaves the queue at once. Default 32.
+   */
+  maxWaitingSessions?: number;
   /** Extra PocketSphinx arguments (`{"-beam": "1e-60"}`), for tuning. */
   decoderArgs?: Record<string, string>;
+  /** Starts a worker thread. Default: `./worker.ts`; tests substitute a scripted one (fault injection). */
+  startWorker?: (workerData: RecognizerWorkerData) => Worker;
 }
 
-interface PooledWorker {
-  worker: Worker;
-  ready: Promise<void>;
-  listener: ((message: FromWorker) => void) | undefined;
-  failed: ((error: Error) => void) | undefined;
-}
+/** Audio sent to a worker in one message at most (0.25 s): the unit of work between two sessions' turns. */
+const MAX_PIECE_SAMPLES = 4000;
+/** Audio messages of one session the worker has not worked through yet, at most. */
+const PIECES_IN_FLIGHT = 4;
 
-/** PocketSphinx with the en-US model, each decoder in its own worker thread so the event loop stays free. */
+/**
+ * PocketSphinx with the en-US model, in worker threads so that the event loop stays free. A recognition
+ * takes a place on a worker (see {@link SessionPool}) only once its first audio arrives, and gives it back
+ * when it ends, fails or is cancelled. Its audio goes to the worker a few pieces ahead of the decoder
+ * (flow control), so sessions sharing a worker take turns.
+ */
 export class PocketSphinxEngine implements SttEngine {
   readonly name = "pocketsphinx";
   readonly capabilities: SttCapabilities = {
@@ -29,69 +49,36 @@ export class PocketSphinxEngine implements SttEngine {
     languages: ["en-US"],
     grammars: true,
   };
-  private readonly idle: PooledWorker[] = [];
-  private readonly waiters: ((worker: PooledWorker) => void)[] = [];
-  private created = 0;
+  private readonly pool: SessionPool;
   private sessions = 0;
-  private readonly poolSize: number;
 
-  constructor(private readonly options: PocketSphinxOptions = {}) {
-    this.poolSize = options.poolSize ?? 2;
+  constructor(options: PocketSphinxOptions = {}) {
+    const workerData: RecognizerWorkerData = {
+      decoderArgs: options.decoderArgs ?? {},
+      idleDecoders: options.idleDecodersPerWorker ?? 2,
+    };
+    const start = options.startWorker ?? startRecognizerWorker;
+    this.pool = new SessionPool(
+      {
+        poolSize: options.poolSize ?? 2,
+        sessionsPerWorker: options.sessionsPerWorker ?? 4,
+        maxWaitingSessions: options.maxWaitingSessions ?? 32,
+      },
+      () => start(workerData),
+    );
   }
 
-  private spawn(): PooledWorker {
-    const entry = workerEntry(import.meta.url, "worker");
-    const worker = new Worker(entry.filename, {
-      ...entry.options,
-      workerData: { decoderArgs: this.options.decoderArgs ?? {} },
-    });
-    const pooled: PooledWorker = { worker, ready: Promise.resolve(), listener: undefined, failed: undefined };
-    pooled.ready = new Promise((resolve, reject) => {
-      const onReady = (message: FromWorker) => {
-        if (message.type === "ready") {
-          worker.off("message", onReady);
-          resolve();
-        }
-      };
-      worker.on("message", onReady);
-      worker.once("error", reject);
-    });
-    worker.on("message", (message: FromWorker) => pooled.listener?.(message));
-    worker.on("error", (error) => pooled.failed?.(error));
-    worker.on("exit", () => {
-      this.created -= 1;
-      const index = this.idle.indexOf(pooled);
-      if (index >= 0) this.idle.splice(index, 1);
-      pooled.failed?.(new Error("the speech recognizer stopped"));
-    });
-    this.created += 1;
-    return pooled;
+  /** Recognitions on workers, recognitions waiting for a place, and live workers, now. */
+  get load(): { activeSessions: number; waitingSessions: number; workers: number } {
+    return {
+      activeSessions: this.pool.activeSessions,
+      waitingSessions: this.pool.waitingSessions,
+      workers: this.pool.workers,
+    };
   }
 
-  private async acquire(signal: AbortSignal): Promise<PooledWorker> {
-    const pooled =
-      this.idle.pop() ??
-      (this.created < this.poolSize
-        ? this.spawn()
-        : await new Promise<PooledWorker>((resolve, reject) => {
-            this.waiters.push(resolve);
-            signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true });
-          }));
-    await pooled.ready;
-    return pooled;
-  }
-
-  private release(pooled: PooledWorker): void {
-    pooled.listener = undefined;
-    pooled.failed = undefined;
-    const waiter = this.waiters.shift();
-    if (waiter !== undefined) waiter(pooled);
-    else this.idle.push(pooled);
-  }
-
-  async warmUp(): Promise<void> {
-    const pooled = await this.acquire(new AbortController().signal);
-    this.release(pooled);
+  warmUp(): Promise<void> {
+    return this.pool.warmUp();
   }
 
   async *recognize(audio: AsyncIterable<Int16Array>, options: SttOptions): AsyncIterable<SttEvent> {
@@ -103,60 +90,150 @@ export class PocketSphinxEngine implements SttEngine {
     }
     const { signal } = options;
     signal.throwIfAborted();
-    const pooled = await this.acquire(signal);
-    const events = new AsyncQueue<FromWorker>();
-    pooled.listener = (message) => events.push(message);
-    pooled.failed = (error) => events.fail(error);
+    const source = audio[Symbol.asyncIterator]();
+    let sourceOpen = true;
+    const next = async (): Promise<Int16Array | undefined> => {
+      const result = await unlessAborted(source.next(), signal);
+      if (result.done === true) sourceOpen = false;
+      return result.done === true ? undefined : result.value;
+    };
+    try {
+      // No place on a worker until there is audio to decode.
+      let first = await next();
+      while (first?.length === 0) first = await next();
+      if (first === undefined) {
+        const grammar =
+          options.jsgfGrammar !== undefined ||
+          (options.expectedPhrases !== undefined && options.expectedPhrases.length > 0);
+        yield { type: "final", text: "", words: [], confidence: 0, mode: grammar ? "grammar" : "open" };
+        return;
+      }
+      yield* this.decode(first, next, options);
+    } finally {
+      if (sourceOpen) source.return?.().catch(() => undefined);
+    }
+  }
+
+  private async *decode(
+    first: Int16Array,
+    next: () => Promise<Int16Array | undefined>,
+    options: SttOptions,
+  ): AsyncIterable<SttEvent> {
+    const { signal } = options;
+    const session = (this.sessions += 1);
+    const events = new SessionEvents();
+    let inFlight = 0;
+    let wakePump: (() => void) | undefined;
+    const handlers: SessionHandlers = {
+      onMessage: (message) => {
+        if (message.type === "consumed") {
+          inFlight -= 1;
+          wakePump?.();
+        } else if (message.type === "partial") {
+          events.push({ type: "partial", text: message.text });
+        } else if (message.type === "final") {
+          const { text, words, confidence, mode } = message;
+          events.push({ type: "final", text, words, confidence, mode });
+        } else {
+          events.fail(new Error(`speech recognition failed: ${message.message}`));
+        }
+      },
+      onFailure: (error) => events.fail(error),
+    };
+    const place = await this.pool.acquire(session, handlers, signal);
+    let over = false;
     const onAbort = () => events.fail(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
-    const post = (message: ToWorker) => pooled.worker.postMessage(message);
-    const session = (this.sessions += 1);
-    let finished = false;
-    post({
-      type: "start",
-      session,
-      ...(options.expectedPhrases === undefined ? {} : { expectedPhrases: options.expectedPhrases }),
-      ...(options.jsgfGrammar === undefined ? {} : { jsgfGrammar: options.jsgfGrammar }),
-    });
-    const pump = async () => {
-      for await (const samples of audio) {
-        if (signal.aborted || finished) return;
-        post({ type: "audio", session, samples });
-      }
-      post({ type: "end", session });
+    const finish = (cancel: boolean) => {
+      if (over) return;
+      over = true;
+      wakePump?.();
+      signal.removeEventListener("abort", onAbort);
+      if (cancel) place.post({ type: "cancel", session });
+      place.release();
     };
-    pump().catch((error: unknown) => events.fail(error));
-    try {
-      for await (const message of events) {
-        if (message.type === "partial") yield { type: "partial", text: message.text };
-        else if (message.type === "final") {
-          finished = true;
-          yield {
-            type: "final",
-            text: message.text,
-            words: message.words,
-            confidence: message.confidence,
-            mode: message.mode,
-          };
-          return;
-        } else if (message.type === "error") {
-          finished = true;
-          throw new Error(`speech recognition failed: ${message.message}`);
+    const pump = async () => {
+      for (let chunk: Int16Array | undefined = first; chunk !== undefined; chunk = await next()) {
+        if (over) return;
+        for (const piece of pieces(chunk)) {
+          while (inFlight >= PIECES_IN_FLIGHT && !over)
+            await new Promise<void>((resolve) => (wakePump = resolve));
+          if (over) return;
+          inFlight += 1;
+          place.post({ type: "audio", session, samples: piece });
         }
       }
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      if (!finished) {
-        finished = true;
-        post({ type: "cancel", session });
+      if (!over) place.post({ type: "end", session });
+    };
+    try {
+      place.post({
+        type: "start",
+        session,
+        ...(options.expectedPhrases === undefined ? {} : { expectedPhrases: options.expectedPhrases }),
+        ...(options.jsgfGrammar === undefined ? {} : { jsgfGrammar: options.jsgfGrammar }),
+      });
+      pump().catch((error: unknown) => events.fail(error));
+      for await (const event of events) {
+        if (event.type === "final") {
+          // The worker is done with the session: the place is free before the caller sees the result.
+          finish(false);
+          yield event;
+          return;
+        }
+        yield event;
       }
-      this.release(pooled);
+    } finally {
+      finish(true);
     }
   }
 
   async close(): Promise<void> {
-    const workers = [...this.idle];
-    this.idle.length = 0;
-    await Promise.all(workers.map((w) => w.worker.terminate()));
+    await this.pool.close();
   }
+}
+
+/** Starts the recognizer thread (`./worker.ts`). */
+export function startRecognizerWorker(workerData: RecognizerWorkerData): Worker {
+  const entry = workerEntry(import.meta.url, "worker");
+  return new Worker(entry.filename, { ...entry.options, workerData });
+}
+
+/**
+ * A chunk as messages of at most MAX_PIECE_SAMPLES, each with a buffer of its own: a view into a larger
+ * buffer would copy all of that buffer to the worker.
+ */
+function pieces(chunk: Int16Array): Int16Array[] {
+  if (chunk.length === 0) return [];
+  if (
+    chunk.length <= MAX_PIECE_SAMPLES &&
+    chunk.byteOffset === 0 &&
+    chunk.byteLength === chunk.buffer.byteLength
+  )
+    return [chunk];
+  const result: Int16Array[] = [];
+  for (let offset = 0; offset < chunk.length; offset += MAX_PIECE_SAMPLES)
+    result.push(chunk.slice(offset, offset + MAX_PIECE_SAMPLES));
+  return result;
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise's own failure is then dropped). */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: Error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

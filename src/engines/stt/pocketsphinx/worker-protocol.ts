@@ -1,8 +1,9 @@
 import type { RecognizedWord } from "../types.js";
 
 /**
- * Messages from the main thread to an STT worker. `session` numbers each utterance so that audio a
- * cancelled request still sends is ignored by the next one.
+ * Messages from the main thread to an STT worker. A worker hosts several recognition sessions at once,
+ * each with its own decoder; `session` (unique per engine) says which one a message is for. Messages of a
+ * session the worker no longer has (cancelled, failed) are ignored, apart from the `consumed` receipt.
  */
 export type ToWorker =
   | { type: "start"; session: number; expectedPhrases?: string[]; jsgfGrammar?: string }
@@ -10,9 +11,28 @@ export type ToWorker =
   | { type: "end"; session: number }
   | { type: "cancel"; session: number };
 
-/** Messages from an STT worker to the main thread. */
+/**
+ * Messages from an STT worker to the main thread. `ready` once the worker has loaded its first decoder;
+ * `consumed` for every `audio` message once it has been worked through (the sender's flow control).
+ */
 export type FromWorker =
   | { type: "ready" }
-  | { type: "partial"; text: string }
-  | { type: "final"; text: string; words: RecognizedWord[]; confidence: number; mode: "open" | "grammar" }
-  | { type: "error"; message: string };
+  | { type: "consumed"; session: number }
+  | { type: "partial"; session: number; text: string }
+  | {
+      type: "final";
+      session: number;
+      text: string;
+      words: RecognizedWord[];
+      confidence: number;
+      mode: "open" | "grammar";
+    }
+  | { type: "error"; session: number; message: string };
+
+/** What a worker is started with (`workerData`). */
+export interface RecognizerWorkerData {
+  /** Extra PocketSphinx arguments. */
+  decoderArgs: Record<string, string>;
+  /** Decoders kept loaded while no session uses them (the rest are freed when their session ends). */
+  idleDecoders: number;
+}

@@ -3,18 +3,16 @@ import { parentPort, workerData } from "node:worker_threads";
 import { jsgfForPhrases } from "../grammar.js";
 import { EN_US_MODEL, SphinxDecoder } from "./binding.js";
 import { PhraseSegmenter } from "./phrase-segmenter.js";
-import type { FromWorker, ToWorker } from "./worker-protocol.js";
+import type { FromWorker, RecognizerWorkerData, ToWorker } from "./worker-protocol.js";
 
 /** Samples between partial hypotheses: 0.25 s of audio. */
 const PARTIAL_EVERY_SAMPLES = 4000;
 
 const port = parentPort;
 if (port === null) throw new Error("the STT worker must run in a worker thread");
+const config = workerData as RecognizerWorkerData;
 
 const send = (message: FromWorker) => port.postMessage(message);
-const decoder = new SphinxDecoder(
-  (workerData as { decoderArgs?: Record<string, string> } | null)?.decoderArgs ?? {},
-);
 let dictionary: Set<string> | undefined;
 const knownWord = (word: string) => {
   dictionary ??= new Set(
@@ -26,65 +24,146 @@ const knownWord = (word: string) => {
   return dictionary.has(word);
 };
 
-let recognizer: PhraseSegmenter | undefined;
-let currentSession = -1;
-let mode: "open" | "grammar" = "open";
-let sinceLastPartial = 0;
-let lastPartial = "";
+interface Session {
+  decoder: SphinxDecoder;
+  recognizer: PhraseSegmenter;
+  mode: "open" | "grammar";
+  sinceLastPartial: number;
+  lastPartial: string;
+}
+
+/**
+ * One decoder per session, so that sessions interleave message by message without sharing search or
+ * cepstral-mean state. A session's decoder, once the session ends or is cancelled, waits in `retired`
+ * until it is reset (a cancelled session's utterance is still open, see SphinxDecoder.reset), then in
+ * `idle` (up to `config.idleDecoders`; the rest are freed) for the next session.
+ */
+const sessions = new Map<number, Session>();
+const idle: SphinxDecoder[] = [new SphinxDecoder(config.decoderArgs)];
+const retired: SphinxDecoder[] = [];
+let tidying = false;
+
+/** A decoder for a new session: an idle one, else a retired one reset now, else a new one (about 0.6 s). */
+function takeDecoder(): SphinxDecoder {
+  const ready = idle.pop();
+  if (ready !== undefined) return ready;
+  for (let used = retired.shift(); used !== undefined; used = retired.shift()) {
+    try {
+      used.reset();
+      return used;
+    } catch {
+      discard(used);
+    }
+  }
+  return new SphinxDecoder(config.decoderArgs);
+}
+
+/** Takes back the decoder of a session that ended or was cancelled. */
+function retire(decoder: SphinxDecoder): void {
+  retired.push(decoder);
+  scheduleTidying();
+}
+
+/** A decoder in an unknown state (it failed) or one too many is freed, never reused. */
+function discard(decoder: SphinxDecoder): void {
+  try {
+    decoder.free();
+  } catch {
+    // Nothing more can be done with it.
+  }
+}
+
+/**
+ * Resets or frees retired decoders after the messages already waiting have been handled, so that a
+ * cancel does not hold up other sessions' audio (a session that starts before then resets one itself).
+ */
+function scheduleTidying(): void {
+  if (tidying) return;
+  tidying = true;
+  setImmediate(() => {
+    tidying = false;
+    for (let decoder = retired.shift(); decoder !== undefined; decoder = retired.shift()) {
+      if (idle.length >= config.idleDecoders) {
+        discard(decoder);
+        continue;
+      }
+      try {
+        decoder.reset();
+        idle.push(decoder);
+      } catch {
+        discard(decoder);
+      }
+    }
+  });
+}
+
+function start(message: Extract<ToWorker, { type: "start" }>): void {
+  const grammar =
+    message.jsgfGrammar ??
+    (message.expectedPhrases !== undefined && message.expectedPhrases.length > 0
+      ? jsgfForPhrases(message.expectedPhrases, knownWord)
+      : undefined);
+  const mode = grammar === undefined ? "open" : "grammar";
+  const decoder = takeDecoder();
+  try {
+    decoder.useSearch(grammar);
+    const recognizer = new PhraseSegmenter(decoder, mode === "open");
+    sessions.set(message.session, { decoder, recognizer, mode, sinceLastPartial: 0, lastPartial: "" });
+  } catch (error) {
+    discard(decoder);
+    throw error;
+  }
+}
+
+function audio(session: Session, id: number, samples: Int16Array): void {
+  session.recognizer.process(samples);
+  session.sinceLastPartial += samples.length;
+  if (session.sinceLastPartial >= PARTIAL_EVERY_SAMPLES) {
+    session.sinceLastPartial = 0;
+    const text = session.recognizer.hypothesis();
+    if (text !== session.lastPartial) {
+      session.lastPartial = text;
+      send({ type: "partial", session: id, text });
+    }
+  }
+}
 
 port.on("message", (message: ToWorker) => {
+  const id = message.session;
   try {
-    if (message.type !== "start" && message.session !== currentSession) return;
     switch (message.type) {
-      case "start": {
-        currentSession = message.session;
-        const grammar =
-          message.jsgfGrammar ??
-          (message.expectedPhrases !== undefined && message.expectedPhrases.length > 0
-            ? jsgfForPhrases(message.expectedPhrases, knownWord)
-            : undefined);
-        mode = grammar === undefined ? "open" : "grammar";
-        decoder.useSearch(grammar);
-        recognizer = new PhraseSegmenter(decoder, mode === "open");
-        sinceLastPartial = 0;
-        lastPartial = "";
+      case "start":
+        start(message);
+        break;
+      case "audio": {
+        const session = sessions.get(id);
+        if (session !== undefined) audio(session, id, message.samples);
+        send({ type: "consumed", session: id });
         break;
       }
-      case "audio":
-        if (recognizer === undefined) return;
-        recognizer.process(message.samples);
-        sinceLastPartial += message.samples.length;
-        if (sinceLastPartial >= PARTIAL_EVERY_SAMPLES) {
-          sinceLastPartial = 0;
-          const text = recognizer.hypothesis();
-          if (text !== lastPartial) {
-            lastPartial = text;
-            send({ type: "partial", text });
-          }
-        }
-        break;
       case "end": {
-        const ending = recognizer;
-        recognizer = undefined;
-        if (ending !== undefined) send({ type: "final", ...ending.finish(), mode });
+        const session = sessions.get(id);
+        if (session === undefined) return;
+        const result = session.recognizer.finish();
+        sessions.delete(id);
+        retire(session.decoder);
+        send({ type: "final", session: id, ...result, mode: session.mode });
         break;
       }
-      case "cancel":
-        recognizer?.finish();
-        recognizer = undefined;
+      case "cancel": {
+        const session = sessions.get(id);
+        if (session === undefined) return;
+        sessions.delete(id);
+        retire(session.decoder);
         break;
+      }
     }
   } catch (error) {
-    // Leave the decoder between utterances, so that the next request can start one.
-    if (recognizer !== undefined) {
-      recognizer = undefined;
-      try {
-        decoder.finish();
-      } catch {
-        // The decoder had no utterance open.
-      }
-    }
-    send({ type: "error", message: error instanceof Error ? error.message : String(error) });
+    const session = sessions.get(id);
+    sessions.delete(id);
+    if (session !== undefined) discard(session.decoder);
+    if (message.type === "audio") send({ type: "consumed", session: id });
+    send({ type: "error", session: id, message: error instanceof Error ? error.message : String(error) });
   }
 });
 

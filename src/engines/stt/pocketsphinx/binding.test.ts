@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { librivoxClips, readPcm16Wav } from "../../../../test/helpers/speech-corpus.js";
+import { SphinxDecoder } from "./binding.js";
+import { PhraseSegmenter } from "./phrase-segmenter.js";
+
+const decoders: SphinxDecoder[] = [];
+afterAll(() => decoders.forEach((d) => d.free()));
+
+function recognize(decoder: SphinxDecoder, samples: Int16Array) {
+  decoder.useSearch(undefined);
+  const recognizer = new PhraseSegmenter(decoder, true);
+  for (let i = 0; i < samples.length; i += 1600) recognizer.process(samples.slice(i, i + 1600));
+  return recognizer.finish();
+}
+
+/** Words and timings exactly, confidences to 3 decimals (see SphinxDecoder.start). */
+function expectSameResult(actual: ReturnType<typeof recognize>, expected: ReturnType<typeof recognize>) {
+  expect(actual.text).toBe(expected.text);
+  expect(actual.words.map(({ word, startMs, endMs }) => ({ word, startMs, endMs }))).toEqual(
+    expected.words.map(({ word, startMs, endMs }) => ({ word, startMs, endMs })),
+  );
+  actual.words.forEach((w, i) => expect(w.confidence).toBeCloseTo(expected.words[i]!.confidence, 3));
+}
+
+describe("SphinxDecoder", () => {
+  it("a reused decoder gives the same result as a new one (was: the noise estimate carried over)", () => {
+    // Broke: the front end's noise estimate outlived the stream, so a caller's word timings depended on
+    // what the decoder had heard before (CMN alone was reset).
+    const clips = librivoxClips();
+    const note = readPcm16Wav(clips[1]!.wavPath).samples;
+    const fresh = new SphinxDecoder();
+    decoders.push(fresh);
+    const expected = recognize(fresh, note);
+    const reused = new SphinxDecoder();
+    decoders.push(reused);
+    recognize(reused, readPcm16Wav(clips[0]!.wavPath).samples);
+    expectSameResult(recognize(reused, note), expected);
+    // A cancelled stream leaves its utterance open until reset.
+    reused.start();
+    reused.process(readPcm16Wav(clips[2]!.wavPath).samples.subarray(0, 40_000));
+    reused.reset();
+    expectSameResult(recognize(reused, note), expected);
+  });
+});
