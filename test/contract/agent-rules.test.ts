@@ -1,7 +1,7 @@
 import { createRulesAgentEngine } from "../../src/engines/agent/rules/index.js";
-import { controllableAgent } from "../helpers/test-agents.js";
+import { probedAgent } from "../helpers/probed-agent.js";
 import { runContract } from "./agent.js";
 
 runContract("rules", () => createRulesAgentEngine());
 // The failure-injecting test agent must behave like a real engine when no failure is asked for.
-runContract("controllable test agent", () => controllableAgent());
+runContract("probed test agent", () => probedAgent());

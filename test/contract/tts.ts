@@ -62,17 +62,30 @@ export function runContract(name: string, factory: () => TtsEngine, options: Tts
       expect(chunks.map((c) => c.text.trim())).toEqual(["Hello there.", "How are you?"]);
     });
 
-    test("speaks with every voice it lists and falls back on an unknown one", async () => {
+    test("speaks with every voice it lists, each its own, and falls back on an unknown one", async () => {
+      const text = "Testing this voice.";
+      const byVoice = new Map<string, Int16Array>();
       for (const voice of engine.capabilities.voices) {
-        const chunks = await collect(engine, "Testing this voice.", voice);
+        const chunks = await collect(engine, text, voice);
+        expect(chunks).toHaveLength(1);
         expect(chunks[0]!.samples.length).toBeGreaterThan(1000);
+        // The same voice says the same text the same way.
+        expect((await collect(engine, text, voice))[0]!.samples).toEqual(chunks[0]!.samples);
+        byVoice.set(voice, chunks[0]!.samples);
       }
-      const fallback = await collect(engine, "Testing this voice.", "nobody:unknown");
+      const voices = [...byVoice.values()];
+      for (let i = 1; i < voices.length; i += 1) {
+        for (let j = 0; j < i; j += 1) expect(voices[i]).not.toEqual(voices[j]);
+      }
+      const fallback = await collect(engine, text, "nobody:unknown");
+      const byDefault = await collect(engine, text);
       expect(fallback[0]!.samples.length).toBeGreaterThan(1000);
+      expect(fallback[0]!.samples).toEqual(byDefault[0]!.samples);
     });
 
-    test("stops when aborted", async () => {
+    test("stops when aborted, with the signal's reason", async () => {
       const controller = new AbortController();
+      const reason = new DOMException("barge-in", "AbortError");
       const chunks: TtsChunk[] = [];
       await expect(
         (async () => {
@@ -80,11 +93,18 @@ export function runContract(name: string, factory: () => TtsEngine, options: Tts
             signal: controller.signal,
           })) {
             chunks.push(chunk);
-            controller.abort(new DOMException("barge-in", "AbortError"));
+            controller.abort(reason);
           }
         })(),
-      ).rejects.toThrow();
+      ).rejects.toBe(reason);
       expect(chunks).toHaveLength(1);
+    });
+
+    test("does not start when the signal is already aborted", async () => {
+      const controller = new AbortController();
+      const reason = new DOMException("gone", "AbortError");
+      controller.abort(reason);
+      await expect(collect(engine, "One. Two.", undefined, controller.signal)).rejects.toBe(reason);
     });
   });
 }

@@ -6,6 +6,15 @@ import { describe, expect, it } from "vitest";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
+/**
+ * The child's whole environment: what a shell gives any program (PATH to find tools, HOME) and the
+ * settings named. Nothing of the test runner's own environment (DATABASE_URL, PARLEY_*, LOG_LEVEL...)
+ * leaks in, so the command is tested with exactly the configuration the test states.
+ */
+function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.homedir(), ...settings };
+}
+
 function waitForFile(file: string, timeoutMs: number): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -23,7 +32,7 @@ describe("the serve command", () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-cli-"));
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/serve.ts"], {
       cwd: repoRoot,
-      env: { ...process.env, PARLEY_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "info" },
+      env: childEnv({ PARLEY_DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "info" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let log = "";
@@ -69,7 +78,7 @@ describe("the serve command", () => {
   it("names the bad variable and exits non-zero on bad configuration", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/serve.ts"], {
       cwd: repoRoot,
-      env: { ...process.env, PORT: "not-a-port" },
+      env: childEnv({ PORT: "not-a-port" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";

@@ -1,17 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { call, callStream, type StreamEvent, textMessage } from "../helpers/http-client.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { expectEventsMatchSpec, expectResponseMatchesSpec } from "../helpers/spec-validator.js";
 import { storeKinds } from "../helpers/store-fixtures.js";
-import { controllableAgent } from "../helpers/test-agents.js";
+import { probedAgent } from "../helpers/probed-agent.js";
 
 const ofType = (events: StreamEvent[], type: string) => events.filter((e) => e.type === type);
+
+/** Rejects when `promise` has not settled within `timeoutMs`: a bound on "not stalled", not a speed test. */
+function notStalled<T>(promise: Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, stalled]).finally(() => clearTimeout(timer));
+}
 
 describe.each(storeKinds)("conversations over HTTP on %s", (store) => {
   let t: TestServer;
   let token: string;
   let base: string;
-  const agent = controllableAgent();
+  const agent = probedAgent();
 
   beforeAll(async () => {
     t = await startTestServer({ store, agent, env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" } });
@@ -20,8 +29,22 @@ describe.each(storeKinds)("conversations over HTTP on %s", (store) => {
   });
   afterAll(async () => t.close());
 
-  const create = (auth = token, query = "response_format=text") =>
-    callStream(`${base}/conversation/?${query}`, auth, { json: { service_id: t.serviceId } });
+  // Conversations a test started; finished after it even when it fails, so one failure stays one failure.
+  const started = new Set<string>();
+  const create = async (auth = token, query = "response_format=text") => {
+    const created = await callStream(`${base}/conversation/?${query}`, auth, {
+      json: { service_id: t.serviceId },
+    });
+    const id = created.events[0]?.conversation_id;
+    if (typeof id === "string") started.add(id);
+    return created;
+  };
+  afterEach(async () => {
+    // A test that failed while a turn was held must not leave it holding the server open.
+    agent.release();
+    for (const id of started) await call(`${base}/conversation/${id}/finish/`, token, { method: "POST" });
+    started.clear();
+  });
   const interact = (conversationId: string, text: string, auth = token, query = "") =>
     callStream(
       `${base}/conversation/${conversationId}/interact?request_format=text&response_format=text${query}`,
@@ -110,10 +133,17 @@ describe.each(storeKinds)("conversations over HTTP on %s", (store) => {
     expect((await create()).status).toBe(409);
 
     const running = interact(conversationId, "holdBeforeReply I have a cough");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await interact(conversationId, "another message")).status).toBe(409);
+    // The first interaction is inside the agent (so it holds the conversation) until released.
+    await notStalled(agent.whenHeld(), "the held turn");
+    const second = await interact(conversationId, "another message");
+    expect(second.status).toBe(409);
+    expect(second.events).toEqual([]);
     agent.release();
-    expect((await running).status).toBe(200);
+    const held = await running;
+    expect(held.status).toBe(200);
+    expect(ofType(held.events, "interaction-complete")).toHaveLength(1);
+    // The refused interaction left nothing: the greeting and the first interaction's two messages.
+    expect(await messageCount(conversationId)).toBe(3);
 
     const finish = await call(`${base}/conversation/${conversationId}/finish/`, token, { method: "POST" });
     expect(finish.status).toBe(204);
@@ -136,7 +166,7 @@ describe.each(storeKinds)("conversations over HTTP on %s", (store) => {
 
     // The conversation goes on from where it was: the failed turn left no state behind.
     const retry = await interact(conversationId, "my back hurts");
-    expect(ofType(retry.events, "interaction-complete")[0]).toBeDefined();
+    expect(ofType(retry.events, "interaction-complete")).toHaveLength(1);
     expect(await messageCount(conversationId)).toBe(before + 2);
     await call(`${base}/conversation/${conversationId}/finish/`, token, { method: "POST" });
   });
@@ -155,40 +185,48 @@ describe.each(storeKinds)("conversations over HTTP on %s", (store) => {
         signal: controller.signal,
       },
     );
+    expect(response.status).toBe(200);
+    await notStalled(agent.whenHeld(), "the held turn");
     const reader = response.body!.getReader();
-    await reader.read();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const ending = agent.nextTurnEnding();
     controller.abort();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    agent.release();
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The disconnect reaches the agent: its held turn ends with the abort, never completed.
+    const ended = await notStalled(ending, "the end of the abandoned turn");
+    expect(ended.completed).toBe(false);
+    expect(ended.completed === false && (ended.error as Error).name).toBe("AbortError");
     expect(await messageCount(conversationId)).toBe(before);
-    // The conversation is free again.
+    // The conversation is free again, and the next turn adds exactly its own two messages.
     const next = await interact(conversationId, "I sprained my ankle");
+    expect(next.status).toBe(200);
     expect(ofType(next.events, "interaction-complete")).toHaveLength(1);
+    expect(await messageCount(conversationId)).toBe(before + 2);
     await call(`${base}/conversation/${conversationId}/finish/`, token, { method: "POST" });
   });
 
-  it("shows agent actions only with the insights permission and as the type filter allows", async () => {
+  /** Invites an ordinary user (DefaultUserRole) and signs in as them. */
+  const ordinaryUser = async (firstName: string) => {
     const invited = await call<{ user_id: string }>(`${base}/user/`, token, {
       method: "POST",
       json: {
-        first_name: "Pat",
+        first_name: firstName,
         last_name: "Doe",
-        email: `pat-${Date.now()}@example.com`,
+        email: `${firstName.toLowerCase()}-${Date.now()}@example.com`,
         role_name: "DefaultUserRole",
       },
     });
     expect(invited.status).toBe(201);
-    const userToken = await t.token(invited.body.user_id);
+    return t.token(invited.body.user_id);
+  };
+
+  it("shows agent actions only with the insights permission and as the type filter allows", async () => {
+    const userToken = await ordinaryUser("Pat");
     const plain = await create(userToken);
     expect(plain.status).toBe(201);
     expect(ofType(plain.events, "current-agent-action")).toHaveLength(0);
     const conversationId = plain.events[0]!.conversation_id as string;
     expect((await call(`${base}/conversation/${conversationId}/messages/`, token)).status).toBe(200);
-    // Another ordinary user's conversation is not visible.
-    expect(
-      (await call(`${base}/conversation/${conversationId}/interaction/x/insights`, userToken)).status,
-    ).toBe(403);
 
     const filtered = await create(
       token,
@@ -202,6 +240,38 @@ describe.each(storeKinds)("conversations over HTTP on %s", (store) => {
     const none = await interact(id, "I need a flu shot", token, "&current_agent_action_type=%5E%24");
     expect(ofType(none.events, "current-agent-action")).toHaveLength(0);
     await call(`${base}/conversation/${id}/finish/`, token, { method: "POST" });
+  });
+
+  it("hides an ordinary user's conversation from another ordinary user (404) but not from its owner", async () => {
+    const ownerToken = await ordinaryUser("Owen");
+    const otherToken = await ordinaryUser("Olga");
+    const created = await create(ownerToken);
+    expect(created.status).toBe(201);
+    const id = created.events[0]!.conversation_id as string;
+    const messagesUrl = `${base}/conversation/${id}/messages/`;
+
+    const own = await call<{ messages: unknown[] }>(messagesUrl, ownerToken);
+    expect(own.status).toBe(200);
+    expect(own.body.messages).toHaveLength(1);
+    // The other user holds Conversation:GetMessage and InteractWithConversation: only ownership refuses.
+    const read = await call<{ detail?: unknown }>(messagesUrl, otherToken);
+    expect(read.status).toBe(404);
+    expect(JSON.stringify(read.body)).not.toContain("Hello");
+    expect((await interact(id, "I have a headache", otherToken)).status).toBe(404);
+    expect((await call(`${base}/conversation/${id}/finish/`, otherToken, { method: "POST" })).status).toBe(
+      404,
+    );
+    // An id that exists looks the same as one that does not.
+    expect((await call(`${base}/conversation/${"d".repeat(24)}/messages/`, otherToken)).status).toBe(404);
+
+    // Nothing the other user tried touched the conversation: it goes on for its owner.
+    expect(await messageCount(id)).toBe(1);
+    const turn = await interact(id, "I have a headache", ownerToken);
+    expect(turn.status).toBe(200);
+    expect(ofType(turn.events, "interaction-complete")).toHaveLength(1);
+    expect((await call(`${base}/conversation/${id}/finish/`, ownerToken, { method: "POST" })).status).toBe(
+      204,
+    );
   });
 
   it("rejects bad requests with the documented status codes", async () => {
