@@ -17,7 +17,8 @@ export async function buildApp(deps: AppDeps, logStream?: DestinationStream): Pr
     // A backstop for bodies no route reads; the routes' own limits answer sooner with 408.
     requestTimeout: deps.config.bodyTimeoutMs + 5000,
     // Query parameters may repeat (`id=a&id=b`); the default parser turns repeats into arrays.
-    routerOptions: { ignoreTrailingSlash: true },
+    // Long path parameters reach the routes, which answer 404 or 422 as the spec says (not 414).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 10_000 },
   });
   const state = createAppState(deps.config);
 
@@ -26,6 +27,9 @@ export async function buildApp(deps: AppDeps, logStream?: DestinationStream): Pr
     done(null, undefined),
   );
   app.addContentTypeParser(/^audio\//, (_request, _payload, done) => done(null, undefined));
+  // Any other content type reaches the route unread: its own validation answers 422 (or 415 for a
+  // voice message), as the spec documents, instead of Fastify's 415.
+  app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
   // JSON bodies are read within the text limits (size 413; stall, deadline and minimum rate 408).
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", async (request: FastifyRequest) =>

@@ -163,6 +163,21 @@ describe("bad audio", () => {
 
   it("has at least 50 cases", () => expect(cases.length).toBeGreaterThanOrEqual(50));
 
+  // What broke: random bytes labelled audio/mpeg held chance frame syncs that decoded to noise, which
+  // the recognizer turned into words, and the "message" was stored.
+  it("refuses random bytes labelled MP3 even when chance frame syncs decode", async () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      let state = seed * 7919;
+      const bytes = Uint8Array.from(
+        { length: 200_000 },
+        () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24,
+      );
+      await expect(decodeTo16k(bytes, { contentType: "audio/mpeg" })).rejects.toBeInstanceOf(
+        AudioFormatError,
+      );
+    }
+  });
+
   it.each(cases)("%s is rejected with a typed error", async (_name, bytes, contentType) => {
     const error = await decodeTo16k(bytes, contentType === undefined ? {} : { contentType }).then(
       () => undefined,

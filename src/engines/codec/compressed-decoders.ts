@@ -12,6 +12,15 @@ interface DecodedAudio {
 /** Bytes of input without a single decoded sample before we call it undecodable (bounded work). */
 const MAX_BYTES_WITHOUT_AUDIO = 256 * 1024;
 
+/**
+ * Frame errors tolerated before a stream counts as garbage: random bytes hold chance frame syncs that
+ * decode to noise, with many more broken frames than good ones, while a real file has next to none.
+ * Past this many errors, a stream with more errors than decoded frames (at most 1152 samples each) is
+ * refused (415).
+ */
+const MIN_ERRORS_FOR_GARBAGE = 8;
+const MAX_SAMPLES_PER_FRAME = 1152;
+
 function toChunk(decoded: DecodedAudio): PcmChunk | undefined {
   if (decoded.samplesDecoded === 0 || decoded.channelData.length === 0) return undefined;
   if (decoded.sampleRate < 1000 || decoded.sampleRate > 384_000)
@@ -34,6 +43,8 @@ async function* decodeWith(
   let bytesSinceAudio = 0;
   let producedAny = false;
   let sawInput = false;
+  let frameErrors = 0;
+  let samplesDecoded = 0;
   for await (const piece of input) {
     signal.throwIfAborted();
     if (piece.length === 0) continue;
@@ -45,6 +56,11 @@ async function* decodeWith(
       throw new AudioFormatError(
         `The ${label} audio could not be decoded: ${error instanceof Error ? error.message : "error"}`,
       );
+    }
+    frameErrors += decoded.errors.length;
+    samplesDecoded += decoded.samplesDecoded;
+    if (frameErrors >= MIN_ERRORS_FOR_GARBAGE && frameErrors > samplesDecoded / MAX_SAMPLES_PER_FRAME) {
+      throw new AudioFormatError(`The ${label} audio is mostly undecodable (${frameErrors} broken frames)`);
     }
     const chunk = toChunk(decoded);
     if (chunk !== undefined) {
