@@ -8,7 +8,8 @@ import type { PcmChunk } from "../engines/codec/types.js";
 import type { Engines } from "../engines/registry.js";
 import { isEnglish } from "../engines/stt/types.js";
 import { AppError } from "../lib/app-error.js";
-import { commitTurn } from "../pipeline/commit.js";
+import type { Recognition } from "../domain/turn-events.js";
+import { commitTurn, type Delivered } from "../pipeline/commit.js";
 import { produceTurn, type TurnRequest, type TurnUserInput } from "../pipeline/turn.js";
 import type { Store } from "../store/types.js";
 import { loadServiceContext, type ServiceContext } from "./context.js";
@@ -33,13 +34,29 @@ export type InteractionInput =
       /** External events to insert before the message, oldest first. */
       externalEvents: { text: string; timestamp: string }[];
     }
-  | { format: "voice"; message: VoiceMessage };
+  | { format: "voice"; message: VoiceMessage }
+  | {
+      /** A voice message the transport recognized live (the real-time session). */
+      format: "transcribed";
+      recognition: Recognition;
+      recording: () => { bytes: Uint8Array; mimeType: string };
+      externalEvents: { text: string; timestamp: string }[];
+    };
+
+/** What became of a produced reply on its way to the user: all of it, the heard prefix, or nothing. */
+export type Delivery = Delivered | { kind: "none" };
 
 export interface TurnOptions {
   /** How the agent answers: text pieces, or spoken utterances (the transport encodes them). */
   reply: "text" | "voice";
   /** The connection's signal: aborting it stops the turn, releases every claim, and stores nothing. */
   signal: AbortSignal;
+  /**
+   * Waits until the produced reply has reached the user (by default at once, all of it). The real-time
+   * session resolves it when the reply's audio has played out, or with the heard prefix after an
+   * interruption, or `none` (the turn is then rolled back).
+   */
+  delivered?: (turn: { interactionId: string; messageId: string; fullMessage: string }) => Promise<Delivery>;
 }
 
 export interface CreateRequest {
@@ -149,6 +166,7 @@ export class ConversationService {
   ): AsyncGenerator<ConversationEvent> {
     const voiceSlot =
       input.format === "voice" ? this.deps.limits.holdVoiceNote(principal, options.signal) : undefined;
+    const spoken = input.format === "voice" || input.format === "transcribed";
     let lease: Lease | undefined;
     try {
       const conversation = await this.loadOwnConversation(principal, conversationId);
@@ -160,13 +178,26 @@ export class ConversationService {
         conversation.versionSetName,
       );
       if (options.reply === "voice") checkVoiceReplyPossible(principal, context);
-      if (input.format === "voice") checkVoiceInputPossible(principal);
+      if (spoken) checkVoiceInputPossible(principal);
       lease = this.deps.leases.acquire(conversation.id, options.signal);
       this.deps.limits.countInteraction(principal);
       let userInput: TurnUserInput | null;
       let externalEvents: { text: string; timestamp: string }[] = [];
       if (input.format === "voice") {
         userInput = { kind: "user-message", format: "voice", ...input.message };
+      } else if (input.format === "transcribed") {
+        checkExternalEventTimestamps(
+          input.externalEvents.map((e) => e.timestamp),
+          conversation.createdAt,
+          this.deps.now(),
+        );
+        externalEvents = input.externalEvents;
+        userInput = {
+          kind: "user-message",
+          format: "voice",
+          transcript: input.recognition,
+          recording: input.recording,
+        };
       } else {
         checkExternalEventTimestamps(
           input.externalEvents.map((e) => e.timestamp),
@@ -245,14 +276,30 @@ export class ConversationService {
     }
     options.signal.throwIfAborted();
     const record = next.value;
+    const delivery: Delivery =
+      options.delivered === undefined
+        ? { kind: "all" }
+        : await options.delivered({
+            interactionId: record.interactionId,
+            messageId: record.agentMessageId,
+            fullMessage: record.fullMessage,
+          });
+    options.signal.throwIfAborted();
+    if (delivery.kind === "none") return;
     // Outside the abortable scope: once the commit starts, it completes.
-    await commitTurn(this.deps.store, record, { kind: "all" }, this.deps.now().toISOString());
+    const { fullMessage } = await commitTurn(
+      this.deps.store,
+      record,
+      delivery,
+      this.deps.now().toISOString(),
+    );
     yield {
       type: "complete",
       interactionId: record.interactionId,
       messageId: record.agentMessageId,
-      fullMessage: record.fullMessage,
+      fullMessage,
       conversationCompleted: record.conversationCompleted,
+      interrupted: delivery.kind === "prefix",
       atMs: performance.now(),
     };
   }

@@ -58,6 +58,8 @@ export type TurnEvent = { atMs: number } & (
       messageId: string;
       fullMessage: string;
       conversationCompleted: boolean;
+      /** True when the user interrupted the reply and only the heard prefix was kept. */
+      interrupted?: boolean;
     }
 );
 

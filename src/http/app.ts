@@ -5,6 +5,7 @@ import { bodyLimitsFor, parseJsonBody } from "./body-stream.js";
 import { loggerOptions } from "../observability/logger.js";
 import { createAppState, type AppDeps } from "./deps.js";
 import { adminRoutes } from "./routes/admin.js";
+import { realtimeRoutes } from "../realtime/route.js";
 import { conversationRoutes } from "./routes/conversation.js";
 import { organizationRoutes } from "./routes/organization.js";
 import { userRoutes } from "./routes/user.js";
@@ -70,6 +71,7 @@ export async function buildApp(deps: AppDeps, logStream?: DestinationStream): Pr
   await app.register(userRoutes(deps, state));
   await app.register(adminRoutes(deps));
   await app.register(conversationRoutes(deps));
+  await app.register(async (scope) => realtimeRoutes(scope, deps));
   app.get("/metrics", async (_request, reply) => {
     const body = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(body);

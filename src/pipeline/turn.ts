@@ -30,6 +30,13 @@ export type TurnUserInput =
       recording: () => { bytes: Uint8Array; mimeType: string };
       /** `performance.now()` when the last byte of the recording arrived, 0 while it goes on. */
       inputEndedAt: () => number;
+    }
+  | {
+      kind: "user-message";
+      format: "voice";
+      /** A voice message the transport has already recognized (live, while the user spoke). */
+      transcript: Recognition;
+      recording: () => { bytes: Uint8Array; mimeType: string };
     };
 
 /** The user facts a turn needs. */
@@ -186,7 +193,11 @@ async function produce(
     let text: string;
     let recognition: Recognition | undefined;
     let audio: { bytes: Uint8Array; mimeType: string } | undefined;
-    if (input.format === "voice") {
+    if (input.format === "voice" && "transcript" in input) {
+      recognition = input.transcript;
+      text = recognition.text;
+      audio = input.recording();
+    } else if (input.format === "voice") {
       const options = request.recognition;
       if (options === undefined) throw new Error("a voice message needs a speech recognizer");
       recognition = await recognizeUtterance({

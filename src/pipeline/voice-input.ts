@@ -97,6 +97,8 @@ export interface RecognizeOptions {
   onGrammarFailure?: (error: unknown) => void;
   /** `performance.now()` when the input's last byte arrived, 0 while it goes on. */
   inputEndedAt?: () => number;
+  /** Told each new partial hypothesis (the whole text so far) while the audio arrives. */
+  onPartial?: (text: string) => void;
 }
 
 /**
@@ -146,7 +148,10 @@ async function recognize(options: RecognizeOptions, stopAll: (error: unknown) =>
     for await (const event of events) {
       if (inputEndedAt() > 0 && recognizedMsAtInputEnd < 0) recognizedMsAtInputEnd = heardMs;
       // A partial result means the recognizer has worked through the audio decoded so far.
-      if (event.type === "partial") heardMs = samplesDecoded / 16;
+      if (event.type === "partial") {
+        heardMs = samplesDecoded / 16;
+        options.onPartial?.(event.text);
+      }
       if (event.type === "final") return event;
     }
     throw new Error("the recognizer ended without a result");

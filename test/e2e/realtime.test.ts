@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, callStream, textMessage } from "../helpers/http-client.js";
+import { RealtimeClient } from "../helpers/realtime-client.js";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+import { librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
+import { wer } from "../helpers/wer.js";
+import { speechExtentMs } from "../contract/vad.js";
+
+// A clip that starts and ends on voiced sounds, so that its energy extent is where the speech is.
+const clip = librivoxClips()[1]!;
+const speech = readPcm16Wav(clip.wavPath).samples;
+const silence = (ms: number) => new Int16Array(16 * ms);
+
+/** Speech followed by enough silence for the VAD to end the turn. */
+function utterance(samples: Int16Array, trailingSilenceMs = 1200): Int16Array {
+  const out = new Int16Array(samples.length + 16 * trailingSilenceMs);
+  out.set(samples);
+  return out;
+}
+
+describe("real-time voice over WebSocket", () => {
+  let t: TestServer;
+  let token: string;
+  let base: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({ store: "sqlite", env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" } });
+    token = await t.token();
+    base = `${t.baseUrl}/v1/${t.orgId}`;
+  });
+  afterAll(() => t.close());
+
+  const messages = async (id: string) =>
+    (
+      await call<{ messages: { message: string; sender_type?: string; message_type?: string }[] }>(
+        `${base}/conversation/${id}/messages/?limit=100`,
+        token,
+      )
+    ).body.messages;
+  const finish = (id: string) => call(`${base}/conversation/${id}/finish/`, token, { method: "POST" });
+
+  it("starts a conversation in text mode and answers a text message", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    expect(client.socket.protocol).toBe(`bearer.authorization.amigo.ai.${token}`);
+    client.send({ type: "client.start-conversation", service_id: t.serviceId });
+    const created = await client.next("server.conversation-created");
+    const id = created.conversation_id as string;
+    await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting");
+    client.send({ type: "client.new-text-message", text: "I have a sore throat" });
+    await client.waitFor((m) => m.type === "server.user-message-available", "the user message");
+    const done = await client.next("server.interaction-complete");
+    expect(typeof done.full_message).toBe("string");
+    const pieces = client.ofType("server.new-message");
+    expect(pieces.length).toBeGreaterThan(0);
+    expect(client.messages.map((m) => m.seq)).toEqual(client.messages.map((_, i) => i + 1));
+    client.send({ type: "client.finish-conversation" });
+    await client.next("server.conversation-finished");
+    expect(await client.closed).toBe(1000);
+    expect((await messages(id)).length).toBe(3);
+  });
+
+  it("hears a spoken turn in VAD mode: speech start and end near the clip's speech, transcript, spoken reply, stored", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token);
+    client.send({ type: "client.start-conversation", service_id: t.serviceId, vad_mode: true });
+    const created = await client.next("server.conversation-created");
+    const id = created.conversation_id as string;
+    await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting", 30_000);
+    const leadMs = 500;
+    await client.stream(utterance(new Int16Array([...silence(leadMs), ...speech])), { speed: 1 });
+    const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
+    // The step from digital silence into the recording is a blip (started, then reset); the turn's
+    // speech is the utterance that ended.
+    const started = client.messages.find(
+      (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
+    )!;
+    const extent = speechExtentMs(speech);
+    // audio_start_ms includes the 300 ms of prefix padding.
+    expect(
+      Math.abs((started.audio_start_ms as number) + 300 - (leadMs + extent.startMs)),
+    ).toBeLessThanOrEqual(100);
+    expect(Math.abs((ended.audio_end_ms as number) - (leadMs + extent.endMs))).toBeLessThanOrEqual(100);
+    const userMessage = await client.waitFor((m) => m.type === "server.user-message-available", "transcript");
+    expect(wer(clip.transcript, userMessage.user_message as string)).toBeLessThanOrEqual(0.6);
+    const done = await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > ended.seq,
+      "the reply",
+      30_000,
+    );
+    const audio = client.messages.filter((m) => m.type === "server.new-message" && m.seq > ended.seq);
+    expect(audio.length).toBeGreaterThan(0);
+    const bytes = audio.reduce((n, m) => n + Buffer.from(m.message as string, "base64").length, 0);
+    expect(bytes).toBeGreaterThan(16_000);
+    expect(done.interrupted).toBe(false);
+    client.close();
+    await client.closed;
+    const stored = await messages(id);
+    expect(stored.length).toBe(3);
+    await finish(id);
+  });
+
+  it("stops talking when the user barges in and keeps only what was heard", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token);
+    client.send({ type: "client.start-conversation", service_id: t.serviceId, vad_mode: true });
+    const created = await client.next("server.conversation-created");
+    const id = created.conversation_id as string;
+    // The greeting plays in real time; the user talks over it after a second.
+    await client.waitFor((m) => m.type === "server.new-message", "the greeting's audio");
+    await client.stream(silence(1000), { speed: 1 });
+    const streaming = client.stream(utterance(speech), { speed: 1 });
+    const interrupted = await client.waitFor(
+      (m) => m.type === "server.agent-interrupted",
+      "the interruption",
+    );
+    const lastAudioSeq = Math.max(
+      ...client.messages
+        .filter((m) => m.type === "server.new-message" && m.seq < interrupted.seq)
+        .map((m) => m.seq),
+    );
+    await streaming;
+    await client.waitFor((m) => m.type === "server.user-message-available", "the transcript", 30_000);
+    const greetingAudio = client.messages.filter(
+      (m) => m.type === "server.new-message" && m.message_id === interrupted.message_id,
+    );
+    expect(greetingAudio.every((m) => m.seq <= lastAudioSeq)).toBe(true);
+    const heard = interrupted.heard_text as string;
+    const greetingDone = client.messages.find(
+      (m) => m.type === "server.interaction-complete" && m.message_id === interrupted.message_id,
+    );
+    client.close();
+    await client.closed;
+    const stored = await messages(id);
+    if (interrupted.rolled_back === true) {
+      expect(greetingDone).toBeUndefined();
+    } else {
+      expect(greetingDone?.interrupted).toBe(true);
+      expect(greetingDone?.full_message).toBe(heard);
+      expect(stored[0]!.message).toBe(heard);
+    }
+    await finish(id).catch(() => undefined);
+  });
+
+  it("continues a conversation begun over HTTP, and HTTP continues it afterwards", async () => {
+    const created = await callStream(`${base}/conversation/?response_format=text`, token, {
+      json: { service_id: t.serviceId },
+    });
+    const id = created.events[0]!.conversation_id as string;
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    client.send({ type: "client.start-conversation", conversation_id: id });
+    const started = await client.next("server.conversation-created");
+    expect(started.continued).toBe(true);
+    const second = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    second.send({ type: "client.start-conversation", conversation_id: id });
+    expect(await second.closed).toBe(4409);
+    client.send({ type: "client.new-text-message", text: "I have a sore throat" });
+    await client.next("server.interaction-complete");
+    client.send({ type: "client.close-connection" });
+    expect(await client.closed).toBe(1000);
+    const next = await callStream(
+      `${base}/conversation/${id}/interact?request_format=text&response_format=text`,
+      token,
+      { form: textMessage("tomorrow at 10 am") },
+    );
+    expect(next.status).toBe(200);
+    expect((await messages(id)).length).toBe(5);
+    await finish(id);
+  });
+
+  it("closes 4401 after the upgrade for bad credentials, and answers malformed messages without closing", async () => {
+    const bad = await RealtimeClient.connect(t.baseUrl, t.orgId, "not-a-token");
+    expect(await bad.closed).toBe(4401);
+    expect(bad.ofType("server.error")[0]?.http_error_code).toBe(401);
+
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    client.send({ type: "client.start-conversation", service_id: t.serviceId });
+    const created = await client.next("server.conversation-created");
+    client.socket.send("{not json");
+    const error = await client.next("server.error");
+    expect(error.fatal).toBe(false);
+    client.send({ type: "client.no-such-thing", client_event_id: "e1" });
+    const unknown = await client.next("server.error");
+    expect(unknown.client_event_id).toBe("e1");
+    client.send({ type: "client.close-connection" });
+    expect(await client.closed).toBe(1000);
+    await finish(created.conversation_id as string);
+  });
+});
