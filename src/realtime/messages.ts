@@ -104,8 +104,8 @@ export function parseClientMessage(text: string): ClientMessage {
   switch (body.type) {
     case "client.start-conversation": {
       const timeout = body.idle_timeout_s;
-      if (timeout !== undefined && (typeof timeout !== "number" || timeout < 10 || timeout > 600)) {
-        throw invalid("idle_timeout_s must be a number from 10 to 600");
+      if (timeout !== undefined && (typeof timeout !== "number" || timeout < 2 || timeout > 600)) {
+        throw invalid("idle_timeout_s must be a number from 2 to 600");
       }
       const initialType = body.initial_message_type;
       if (initialType !== undefined && initialType !== "user-message" && initialType !== "external-event") {

@@ -183,4 +183,76 @@ describe("real-time voice over WebSocket", () => {
     expect(await client.closed).toBe(1000);
     await finish(created.conversation_id as string);
   });
+
+  it("takes a manual-mode turn sent as base64 audio messages ended by audio: null", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    client.send({ type: "client.start-conversation", service_id: t.serviceId });
+    const created = await client.next("server.conversation-created");
+    await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting");
+    for (let offset = 0; offset < speech.length; offset += 1600) {
+      const chunk = speech.subarray(offset, offset + 1600);
+      client.send({
+        type: "client.new-audio-message",
+        audio: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString("base64"),
+      });
+    }
+    client.send({ type: "client.new-audio-message", audio: null });
+    const heard = await client.waitFor(
+      (m) => m.type === "server.user-message-available",
+      "the transcript",
+      30_000,
+    );
+    expect(wer(clip.transcript, heard.user_message as string)).toBeLessThanOrEqual(0.6);
+    await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > heard.seq,
+      "the reply",
+      30_000,
+    );
+    client.send({ type: "client.close-connection" });
+    expect(await client.closed).toBe(1000);
+    const stored = await messages(created.conversation_id as string);
+    expect(stored.length).toBe(3);
+    await finish(created.conversation_id as string);
+  });
+
+  it("does not stop for a blip shorter than the minimum speech", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token);
+    client.send({
+      type: "client.start-conversation",
+      service_id: t.serviceId,
+      vad_mode: true,
+      vad: { min_speech_ms: 400 },
+    });
+    const created = await client.next("server.conversation-created");
+    await client.waitFor((m) => m.type === "server.new-message", "the greeting's audio");
+    // 150 ms of the clip's loudest speech, then silence: heard as a blip, never confirmed.
+    const extent = speechExtentMs(speech);
+    const blipStart = 16 * (extent.startMs + 300);
+    const blip = new Int16Array([
+      ...silence(300),
+      ...speech.subarray(blipStart, blipStart + 16 * 150),
+      ...silence(800),
+    ]);
+    await client.stream(blip, { speed: 1 });
+    await client.waitFor((m) => m.type === "server.vad-speech-reset-zero", "the blip's reset");
+    const greeting = await client.waitFor(
+      (m) => m.type === "server.interaction-complete",
+      "the greeting",
+      30_000,
+    );
+    expect(greeting.interrupted).toBe(false);
+    expect(client.ofType("server.agent-interrupted")).toEqual([]);
+    client.close();
+    await client.closed;
+    await finish(created.conversation_id as string);
+  });
+
+  it("warns, then closes 4408 when the session stays idle", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    client.send({ type: "client.start-conversation", service_id: t.serviceId, idle_timeout_s: 2 });
+    const created = await client.next("server.conversation-created");
+    await client.waitFor((m) => m.type === "server.timeout-warning", "the warning");
+    expect(await client.closed).toBe(4408);
+    await finish(created.conversation_id as string);
+  });
 });
