@@ -1,11 +1,22 @@
 import type { PcmChunk } from "../engines/codec/types.js";
 import { encodeWavFile } from "../engines/codec/encoders.js";
 import { AsyncQueue } from "../lib/async-queue.js";
-import { MonoResampler } from "../pipeline/stages/resample.js";
+import { floatToInt16, MonoResampler } from "../pipeline/stages/resample.js";
 
 export const SESSION_RATE_HZ = 16_000;
 /** Audio kept for prefix padding. */
 const HISTORY_MS = 2000;
+
+/** The parts one after another. */
+function joinSamples(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
 
 /** Little-endian PCM16 bytes as samples (an odd trailing byte is dropped). */
 export function pcm16FromBytes(bytes: Uint8Array): Int16Array {
@@ -24,8 +35,7 @@ export class InputResampler {
   async process(samples: Int16Array): Promise<Int16Array> {
     if (this.inputRateHz === SESSION_RATE_HZ) return samples;
     this.resampler ??= await MonoResampler.create(this.inputRateHz, SESSION_RATE_HZ);
-    const out = this.resampler.process(Float32Array.from(samples, (s) => s / 32768));
-    return Int16Array.from(out, (s) => Math.max(-32768, Math.min(32767, Math.round(s * 32767))));
+    return floatToInt16(this.resampler.process(Float32Array.from(samples, (s) => s / 32768)));
   }
 
   close(): void {
@@ -54,16 +64,11 @@ export class AudioHistory {
   /** The samples from `fromMs` (session time) to now. */
   since(fromMs: number): Int16Array {
     const fromSample = Math.round((fromMs * SESSION_RATE_HZ) / 1000);
-    const parts = this.chunks
-      .filter((c) => c.startSample + c.samples.length > fromSample)
-      .map((c) => c.samples.subarray(Math.max(0, fromSample - c.startSample)));
-    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    return joinSamples(
+      this.chunks
+        .filter((c) => c.startSample + c.samples.length > fromSample)
+        .map((c) => c.samples.subarray(Math.max(0, fromSample - c.startSample))),
+    );
   }
 
   nowMs(): number {
@@ -118,12 +123,6 @@ export class Utterance {
   }
 
   recording(): { bytes: Uint8Array; mimeType: string } {
-    const all = new Int16Array(this.kept.reduce((n, s) => n + s.length, 0));
-    let offset = 0;
-    for (const part of this.kept) {
-      all.set(part, offset);
-      offset += part.length;
-    }
-    return { bytes: encodeWavFile(all, SESSION_RATE_HZ), mimeType: "audio/wav" };
+    return { bytes: encodeWavFile(joinSamples(this.kept), SESSION_RATE_HZ), mimeType: "audio/wav" };
   }
 }
