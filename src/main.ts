@@ -10,6 +10,8 @@ import { ConversationLimits } from "./conversation/limits.js";
 import { ConversationService } from "./conversation/service.js";
 import { buildApp } from "./http/app.js";
 import { TurnMetrics } from "./observability/metrics.js";
+import { realtimeRoutes, shutdownRealtime } from "./realtime/route.js";
+import type { RealtimeSession } from "./realtime/session.js";
 import { hashApiKeySecret, newApiKeySecret, resolveJwtSecret, TokenService } from "./http/tokens.js";
 import { ADMIN_ROLE_NAME } from "./domain/permissions.js";
 import { openStore } from "./store/open-store.js";
@@ -96,10 +98,11 @@ export async function startServer(
     warn: (error, message) => logWarning(error, message),
   });
   const metrics = new TurnMetrics();
-  const app = await buildApp(
-    { config, store, tokens, engines, conversations, metrics, now },
-    options.logStream,
-  );
+  const deps = { config, store, tokens, engines, conversations, metrics, now };
+  const realtimeSessions = new Map<string, RealtimeSession>();
+  const app = await buildApp(deps, options.logStream, [
+    (scope) => realtimeRoutes(scope, deps, realtimeSessions),
+  ]);
   warn = (message) => app.log.warn(message);
   logWarning = (error, message) => app.log.warn({ err: error }, message);
   for (const message of pendingWarnings) warn(message);
@@ -129,6 +132,7 @@ export async function startServer(
     engines,
     baseUrl,
     async close() {
+      await shutdownRealtime(realtimeSessions);
       await app.close();
       await closeEngines(engines);
       await store.close();

@@ -117,7 +117,7 @@ export class ConversationService {
       options.signal,
     );
     let conversation: Conversation | undefined;
-    let completed = false;
+    let turnEnded = false;
     try {
       if (await store.findUnfinishedConversation(orgId, principal.user.id, request.serviceId)) {
         throw new AppError("conflict", "The user already has an unfinished conversation with this service");
@@ -147,13 +147,16 @@ export class ConversationService {
         externalEvents: [],
         isReturningUser,
       })) {
-        if (event.type === "complete") completed = true;
+        if (event.type === "complete") turnEnded = true;
         yield event;
       }
+      // The opening turn ran to its end: completed, or rolled back by its delivery (a greeting the user
+      // interrupted before hearing any of it); the conversation stays either way.
+      turnEnded = true;
     } finally {
       lease.release();
-      // A conversation whose opening turn did not complete is not kept.
-      if (conversation !== undefined && !completed) await store.deleteConversation(orgId, conversation.id);
+      // A conversation whose opening turn failed or was abandoned is not kept.
+      if (conversation !== undefined && !turnEnded) await store.deleteConversation(orgId, conversation.id);
     }
   }
 

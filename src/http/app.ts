@@ -5,13 +5,17 @@ import { bodyLimitsFor, parseJsonBody } from "./body-stream.js";
 import { loggerOptions } from "../observability/logger.js";
 import { createAppState, type AppDeps } from "./deps.js";
 import { adminRoutes } from "./routes/admin.js";
-import { realtimeRoutes } from "../realtime/route.js";
 import { conversationRoutes } from "./routes/conversation.js";
+import { docsRoutes } from "./routes/docs.js";
 import { organizationRoutes } from "./routes/organization.js";
 import { userRoutes } from "./routes/user.js";
 
 /** Builds the HTTP server with every route; the caller decides where it listens. */
-export async function buildApp(deps: AppDeps, logStream?: DestinationStream): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: AppDeps,
+  logStream?: DestinationStream,
+  transports: ((app: FastifyInstance) => Promise<void>)[] = [],
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(deps.config, logStream),
     bodyLimit: deps.config.maxTextBodyBytes,
@@ -71,7 +75,9 @@ export async function buildApp(deps: AppDeps, logStream?: DestinationStream): Pr
   await app.register(userRoutes(deps, state));
   await app.register(adminRoutes(deps));
   await app.register(conversationRoutes(deps));
-  await app.register(async (scope) => realtimeRoutes(scope, deps));
+  await app.register(docsRoutes);
+  // Other transports (the real-time WebSocket) register here, sharing the error handler and parsers.
+  for (const register of transports) await app.register(register);
   app.get("/metrics", async (_request, reply) => {
     const body = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(body);

@@ -71,6 +71,11 @@ export class AudioPacer {
     return Math.max(0, Math.min(this.sentMs, this.now() - this.anchorAt));
   }
 
+  /** Chunks queued and not sent yet. */
+  get pendingChunks(): number {
+    return this.queue.length;
+  }
+
   /** Milliseconds of audio sent so far. */
   get sentAudioMs(): number {
     return this.sentMs;

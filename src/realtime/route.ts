@@ -27,8 +27,11 @@ function sessionOptions(query: Query): Omit<SessionOptions, "filter"> {
  * upgrade always completes (the offered subprotocol is echoed); bad credentials then get `server.error`
  * and close 4401, since browsers cannot read a refused handshake's status.
  */
-export async function realtimeRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
-  const registry = new Map<string, RealtimeSession>();
+export async function realtimeRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  registry: Map<string, RealtimeSession>,
+): Promise<void> {
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   app.addHook("preClose", async () => {
     await Promise.all(
@@ -85,5 +88,12 @@ export async function realtimeRoutes(app: FastifyInstance, deps: AppDeps): Promi
         })
         .catch(refuse);
     },
+  );
+}
+
+/** Server shutdown: each session's running turn finishes, then its socket closes with 1001. */
+export async function shutdownRealtime(registry: Map<string, RealtimeSession>): Promise<void> {
+  await Promise.all(
+    [...registry.values()].map((session) => session.shutdown(1001, "the server is shutting down")),
   );
 }

@@ -63,6 +63,8 @@ interface ActiveTurn {
   /** The user's words of this turn, carried into the next turn when the reply is rolled back. */
   userText: string;
   playedMs: number | undefined;
+  /** Audio chunks of this reply sent so far (their sequence numbers). */
+  audioChunksSent: number;
   done: Promise<void>;
 }
 
@@ -500,9 +502,14 @@ export class RealtimeSession {
 
   private enqueueTurn(userText: string, input: Extract<InteractionInput, { format: "text" }>): void {
     const turn = this.newTurn(userText);
-    const text = this.carriedText === "" ? input.text : `${this.carriedText} ${input.text}`;
-    this.carriedText = "";
-    this.turnQueue = this.turnQueue.catch(() => undefined).then(() => this.runTurn(turn, { ...input, text }));
+    this.turnQueue = this.turnQueue
+      .catch(() => undefined)
+      .then(() => {
+        // Words of a reply rolled back before this turn runs are carried into it.
+        const text = this.carriedText === "" ? input.text : `${this.carriedText} ${input.text}`;
+        this.carriedText = "";
+        return this.runTurn(turn, { ...input, text });
+      });
   }
 
   private newTurn(userText: string): ActiveTurn {
@@ -518,6 +525,7 @@ export class RealtimeSession {
       interrupt,
       userText,
       playedMs: undefined,
+      audioChunksSent: 0,
       done: Promise.resolve(),
     };
     (turn as ActiveTurn & { interrupted: Promise<number> }).interrupted = interrupted;
@@ -540,6 +548,8 @@ export class RealtimeSession {
         turn.messageId = done.messageId;
         if (turn.pacer === undefined) return { kind: "all" };
         turn.pacer.end();
+        // Every chunk went out before the reply was known to be complete: a last, empty one says so.
+        if (turn.pacer.pendingChunks === 0) this.sendLastMarker(turn);
         const interrupted = (turn as ActiveTurn & { interrupted: Promise<number> }).interrupted;
         const heardMs = await Promise.race([turn.pacer.playedOut.then(() => -1), interrupted]);
         if (heardMs < 0) return { kind: "all" };
@@ -578,7 +588,6 @@ export class RealtimeSession {
     const startedAt = performance.now();
     const latency = this.options.includeLatencyReport ? new LatencyReport(startedAt) : undefined;
     const observer = this.deps.metrics.observer("websocket", startedAt);
-    let audioSequence = 0;
     try {
       for await (const event of events) {
         if (event.type === "conversation-created") continue;
@@ -589,8 +598,8 @@ export class RealtimeSession {
           turn.messageId = event.messageId;
           turn.pieces.push(event.utterance);
           turn.pacer ??= new AudioPacer((chunk) => {
-            void this.sendAudio(turn, chunk, audioSequence).catch(() => undefined);
-            audioSequence += 1;
+            void this.sendAudio(turn, chunk, turn.audioChunksSent).catch(() => undefined);
+            turn.audioChunksSent += 1;
           });
           turn.pacer.push(event.utterance.pcm, event.utterance.sampleRateHz);
           continue;
@@ -654,6 +663,19 @@ export class RealtimeSession {
       transcript_alignment: alignmentWithin(turn.pieces, chunk.offsetMs, chunk.offsetMs + chunk.durationMs),
       audio_offset_ms: Math.round(chunk.offsetMs),
       duration_ms: Math.round(chunk.durationMs),
+      filler: false,
+    });
+  }
+
+  private sendLastMarker(turn: ActiveTurn): void {
+    this.send("server.new-message", {
+      message_id: turn.messageId,
+      message: "",
+      sequence_number: turn.audioChunksSent,
+      stop: true,
+      transcript_alignment: [],
+      audio_offset_ms: Math.round(turn.pacer?.sentAudioMs ?? 0),
+      duration_ms: 0,
       filler: false,
     });
   }

@@ -255,4 +255,49 @@ describe("real-time voice over WebSocket", () => {
     expect(await client.closed).toBe(4408);
     await finish(created.conversation_id as string);
   });
+
+  it("carries the words of a reply rolled back by a new text message into that message's turn", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token);
+    client.send({ type: "client.start-conversation", service_id: t.serviceId });
+    const created = await client.next("server.conversation-created");
+    await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting", 30_000);
+    client.send({ type: "client.new-text-message", text: "I have a sore throat" });
+    await client.waitFor((m) => m.type === "server.user-message-available", "the first message");
+    // Interrupt at once: nothing of the reply was heard, so it is rolled back.
+    client.send({ type: "client.new-text-message", text: "and my ear hurts" });
+    const interrupted = await client.waitFor(
+      (m) => m.type === "server.agent-interrupted",
+      "the interruption",
+    );
+    if (interrupted.rolled_back === true) {
+      const carried = await client.waitFor(
+        (m) => m.type === "server.user-message-available" && m.seq > interrupted.seq,
+        "the next message",
+      );
+      expect(carried.user_message).toBe("I have a sore throat and my ear hurts");
+    }
+    await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > interrupted.seq,
+      "the reply",
+      30_000,
+    );
+    client.close();
+    await client.closed;
+    await finish(created.conversation_id as string);
+  });
+
+  it("closes its sockets with 1001 when the server shuts down", async () => {
+    const own = await startTestServer({ store: "sqlite" });
+    const client = await RealtimeClient.connect(
+      own.baseUrl,
+      own.orgId,
+      await own.token(),
+      "response_format=text",
+    );
+    client.send({ type: "client.start-conversation", service_id: own.serviceId });
+    await client.next("server.conversation-created");
+    const closing = own.close();
+    expect(await client.closed).toBe(1001);
+    await closing;
+  });
 });
