@@ -4,6 +4,8 @@ import { RealtimeClient } from "../helpers/realtime-client.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
 import { wer } from "../helpers/wer.js";
+import { joinSamples, transcribe } from "../helpers/reply-audio.js";
+import { pcm16FromBytes } from "../../src/realtime/user-audio.js";
 import { speechExtentMs } from "../contract/vad.js";
 
 // A clip that starts and ends on voiced sounds, so that its energy extent is where the speech is.
@@ -88,8 +90,16 @@ describe("real-time voice over WebSocket", () => {
     );
     const audio = client.messages.filter((m) => m.type === "server.new-message" && m.seq > ended.seq);
     expect(audio.length).toBeGreaterThan(0);
-    const bytes = audio.reduce((n, m) => n + Buffer.from(m.message as string, "base64").length, 0);
-    expect(bytes).toBeGreaterThan(16_000);
+    // The reply's PCM chunks, joined, are speech that says the reply.
+    const replyAudio = joinSamples(
+      audio
+        .filter((m) => m.message_id === done.message_id)
+        .map((m) => pcm16FromBytes(Buffer.from(m.message as string, "base64"))),
+    );
+    expect(replyAudio.length).toBeGreaterThan(16_000);
+    expect(
+      wer(done.full_message as string, await transcribe(t.server.engines.stt, replyAudio)),
+    ).toBeLessThanOrEqual(0.5);
     expect(done.interrupted).toBe(false);
     client.close();
     await client.closed;
@@ -299,5 +309,36 @@ describe("real-time voice over WebSocket", () => {
     const closing = own.close();
     expect(await client.closed).toBe(1001);
     await closing;
+  });
+
+  it("hears speech streamed four times faster than real time", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    client.send({ type: "client.start-conversation", service_id: t.serviceId, vad_mode: true });
+    const created = await client.next("server.conversation-created");
+    await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting");
+    await client.stream(utterance(new Int16Array([...silence(500), ...speech])), { speed: 4 });
+    const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
+    const started = client.messages.find(
+      (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
+    )!;
+    const extent = speechExtentMs(speech);
+    expect(Math.abs((started.audio_start_ms as number) + 300 - (500 + extent.startMs))).toBeLessThanOrEqual(
+      100,
+    );
+    expect(Math.abs((ended.audio_end_ms as number) - (500 + extent.endMs))).toBeLessThanOrEqual(100);
+    const heard = await client.waitFor(
+      (m) => m.type === "server.user-message-available",
+      "the transcript",
+      30_000,
+    );
+    expect(wer(clip.transcript, heard.user_message as string)).toBeLessThanOrEqual(0.6);
+    await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > heard.seq,
+      "the reply",
+      30_000,
+    );
+    client.close();
+    await client.closed;
+    await finish(created.conversation_id as string);
   });
 });
