@@ -5,34 +5,17 @@ import {
   type EndpointerOptions,
   type EndpointEvent,
 } from "../../src/pipeline/stages/endpointer.js";
-import { cardsClips, chunked, librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
+import {
+  cardsClips,
+  chunked,
+  librivoxClips,
+  readPcm16Wav,
+  speechExtentMs,
+} from "../helpers/speech-corpus.js";
 
 export interface VadContractOptions {
   skip?: { test: string; reason: string }[];
   endpointer: EndpointerOptions;
-}
-
-/**
- * Where speech really is in a clip: the first and last run of three 10 ms frames clearly above the
- * recording's own noise floor (2.5 × the median level of its first, respectively last, 100 ms).
- */
-export function speechExtentMs(samples: Int16Array): { startMs: number; endMs: number } {
-  const rms: number[] = [];
-  for (let i = 0; i + 160 <= samples.length; i += 160) {
-    let sum = 0;
-    for (let j = i; j < i + 160; j += 1) sum += samples[j]! * samples[j]!;
-    rms.push(Math.sqrt(sum / 160));
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  const peak = Math.max(...rms);
-  const startLimit = Math.max(2.5 * median(rms.slice(0, 10)), 0.04 * peak);
-  const endLimit = Math.max(2.5 * median(rms.slice(-10)), 0.04 * peak);
-  const loud = (i: number, limit: number) => rms[i]! > limit && rms[i + 1]! > limit && rms[i + 2]! > limit;
-  let first = 0;
-  while (first < rms.length - 3 && !loud(first, startLimit)) first += 1;
-  let last = rms.length - 3;
-  while (last > first && !loud(last, endLimit)) last -= 1;
-  return { startMs: first * 10, endMs: (last + 3) * 10 };
 }
 
 /**

@@ -6,7 +6,7 @@ import { librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
 import { wer } from "../helpers/wer.js";
 import { joinSamples, transcribe } from "../helpers/reply-audio.js";
 import { pcm16FromBytes } from "../../src/realtime/user-audio.js";
-import { speechExtentMs } from "../contract/vad.js";
+import { speechExtentMs } from "../helpers/speech-corpus.js";
 
 // A clip that starts and ends on voiced sounds, so that its energy extent is where the speech is.
 const clip = librivoxClips()[1]!;

@@ -1,0 +1,180 @@
+import type { ServerMessage } from "../../test/helpers/realtime-client.js";
+import { Line, type Target, type VadEcho } from "./line.js";
+import type { SpokenClip } from "./speech.js";
+
+/** A barge-in turn starts speaking this long after the first audio chunk of the reply it cuts. */
+export const BARGE_IN_AFTER_MS = 1000;
+/** A session that fails more turns than this gives up its remaining turns. */
+const MAX_FAILED_TURNS = 3;
+
+/** What one session measured. Times are client-side, in milliseconds. */
+export interface SessionFigures {
+  /** Per turn: last speech sample sent → first audio chunk of the reply. */
+  firstAudioMs: number[];
+  /** Per turn: arrival of the turn's server.vad-speech-ended → first audio chunk of the reply. */
+  endpointToAudioMs: number[];
+  /** Per barge-in: first speech sample sent → last audio chunk of the cut reply (0 if none came after). */
+  bargeInMs: number[];
+  /** Per barge-in: first speech sample sent → server.agent-interrupted. */
+  interruptedMs: number[];
+  /**
+   * Barge-ins that found the reply already over, or whose audio had all been sent before the speech
+   * (no chunk in the 200 ms, one chunk's length, before it).
+   */
+  bargeInMissed: number;
+  /** Turns whose clip the VAD ended more than once (the turn's reply may then be a partial one). */
+  splitTurns: number;
+  /** Conversations the agent ended (goodbye); the session then starts a new one. */
+  conversationsEnded: number;
+  framesSent: number;
+  lateFrames: number;
+  maxLatenessMs: number;
+  /** Sockets the server closed with 1013 (input backlog over 10 s). */
+  overloadCloses: number;
+  failedTurns: number;
+  errors: string[];
+  vad: VadEcho | undefined;
+}
+
+/** The reply of the previous turn. */
+interface Reply {
+  messageId: unknown;
+  firstAudioAt: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * One user's real-time conversation of `turns` spoken turns, from `clips` in turn (starting at
+ * `firstClip`). Every odd turn barges in: it starts speaking 1 s into the previous reply's audio;
+ * the others wait for the previous reply to end. The microphone streams silence between clips. A
+ * finished conversation (the agent said goodbye) or a failed turn starts a new conversation; a session
+ * gives up after more than 3 failed turns.
+ */
+export async function runSession(
+  target: Target,
+  token: string,
+  clips: SpokenClip[],
+  turns: number,
+  firstClip = 0,
+): Promise<SessionFigures> {
+  const figures: SessionFigures = {
+    firstAudioMs: [],
+    endpointToAudioMs: [],
+    bargeInMs: [],
+    interruptedMs: [],
+    bargeInMissed: 0,
+    splitTurns: 0,
+    conversationsEnded: 0,
+    framesSent: 0,
+    lateFrames: 0,
+    maxLatenessMs: 0,
+    overloadCloses: 0,
+    failedTurns: 0,
+    errors: [],
+    vad: undefined,
+  };
+  const retired = new WeakSet<Line>();
+  const retire = (line: Line) => {
+    if (retired.has(line)) return;
+    retired.add(line);
+    line.close();
+    figures.framesSent += line.mic.framesSent;
+    figures.lateFrames += line.mic.lateFrames;
+    figures.maxLatenessMs = Math.max(figures.maxLatenessMs, line.mic.maxLatenessMs);
+    if (line.closeCode === 1013) figures.overloadCloses += 1;
+  };
+  const open = () =>
+    Line.open(target, token).catch((error: unknown) => {
+      figures.errors.push(`connect: ${(error as Error).message}`);
+      return undefined;
+    });
+  const opened = await open();
+  if (opened === undefined) return figures;
+  let line = opened;
+  figures.vad = line.vad;
+  let previous: Reply | undefined;
+  for (let turn = 0; turn < turns; turn += 1) {
+    const clip = clips[(firstClip + turn) % clips.length]!;
+    const goodbye = () =>
+      line.find((m) => m.type === "server.interaction-complete" && m.conversation_completed === true);
+    try {
+      const bargeIn = turn % 2 === 1 && previous !== undefined;
+      if (bargeIn) await sleep(previous!.firstAudioAt + BARGE_IN_AFTER_MS - performance.now());
+      else if (previous !== undefined) await line.replyEnd(previous.messageId);
+      if (goodbye() !== undefined) {
+        figures.conversationsEnded += 1;
+        retire(line);
+        const next = await open();
+        if (next === undefined) return figures;
+        line = next;
+        previous = undefined;
+      }
+      const seenBefore = line.client.messages.length;
+      const spoken = await line.mic.say(clip);
+      if (bargeIn && previous !== undefined)
+        await measureBargeIn(line, previous, spoken.speechStartAt, figures);
+      const heard = await line.until(
+        (m) => m.type === "server.user-message-available" && line.arrivalOf(m) > spoken.speechEndAt,
+        "the transcript",
+        30_000,
+      );
+      const first = await line.until(
+        (m) => m.type === "server.new-message" && m.seq > heard.seq,
+        "the reply's audio",
+        30_000,
+      );
+      figures.firstAudioMs.push(line.arrivalOf(first) - spoken.speechEndAt);
+      const ends = line.client.messages
+        .slice(seenBefore)
+        .filter((m) => m.type === "server.vad-speech-ended" && m.seq < heard.seq);
+      if (ends.length > 1) figures.splitTurns += 1;
+      if (ends.length > 0)
+        figures.endpointToAudioMs.push(line.arrivalOf(first) - line.arrivalOf(ends.at(-1)!));
+      previous = { messageId: first.message_id, firstAudioAt: line.arrivalOf(first) };
+    } catch (error) {
+      // A barge-in can cut the agent's goodbye: the clip then meets a finished conversation, and the
+      // turn is spoken again in a new one (at most `turns` times in all).
+      if (goodbye() !== undefined && figures.conversationsEnded < turns) {
+        figures.conversationsEnded += 1;
+        turn -= 1;
+      } else {
+        figures.failedTurns += 1;
+        figures.errors.push(`turn ${turn}: ${(error as Error).message}`);
+      }
+      retire(line);
+      const reopened = figures.failedTurns > MAX_FAILED_TURNS ? undefined : await open();
+      if (reopened === undefined) return figures;
+      line = reopened;
+      previous = undefined;
+    }
+  }
+  if (previous !== undefined) await line.replyEnd(previous.messageId).catch(() => undefined);
+  retire(line);
+  return figures;
+}
+
+/** After a barge-in clip: when the cut reply's last audio chunk and its agent-interrupted arrived. */
+async function measureBargeIn(
+  line: Line,
+  cut: Reply,
+  speechStartAt: number,
+  figures: SessionFigures,
+): Promise<void> {
+  const end = await line.replyEnd(cut.messageId, 10_000);
+  if (end.type !== "server.agent-interrupted") {
+    figures.bargeInMissed += 1;
+    return;
+  }
+  const chunks = line.client.messages.filter(
+    (m: ServerMessage) =>
+      m.type === "server.new-message" && m.message_id === cut.messageId && m.seq < end.seq,
+  );
+  const lastChunkAt = Math.max(...chunks.map((m) => line.arrivalOf(m)));
+  if (lastChunkAt < speechStartAt - 200) {
+    figures.bargeInMissed += 1;
+    return;
+  }
+  figures.bargeInMs.push(Math.max(0, lastChunkAt - speechStartAt));
+  figures.interruptedMs.push(line.arrivalOf(end) - speechStartAt);
+}
