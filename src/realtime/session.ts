@@ -65,6 +65,8 @@ interface ActiveTurn {
   playedMs: number | undefined;
   /** Audio chunks of this reply sent so far (their sequence numbers). */
   audioChunksSent: number;
+  /** Removes the turn's listener from the connection's signal once the turn is over. */
+  detach: () => void;
   done: Promise<void>;
 }
 
@@ -445,7 +447,9 @@ export class RealtimeSession {
     const utterance = new Utterance(newId());
     this.utterance = utterance;
     utterance.push(this.history.since(fromMs));
-    const signal = AbortSignal.any([this.connection.signal, utterance.controller.signal]);
+    const stop = () => utterance.controller.abort(this.connection.signal.reason);
+    this.connection.signal.addEventListener("abort", stop, { once: true });
+    const signal = utterance.controller.signal;
     const recognition = recognizeUtterance({
       pcm: utterance.pcm,
       stt: this.deps.stt,
@@ -455,7 +459,10 @@ export class RealtimeSession {
       inputEndedAt: () => utterance.inputEndedAt(),
       onPartial: (text) => this.send("server.user-transcript-partial", { utterance_id: utterance.id, text }),
     });
-    recognition.catch(() => undefined);
+    recognition
+      .catch(() => undefined)
+      .finally(() => this.connection.signal.removeEventListener("abort", stop))
+      .catch(() => undefined);
     this.recognitions.set(utterance, recognition);
   }
 
@@ -526,6 +533,7 @@ export class RealtimeSession {
       userText,
       playedMs: undefined,
       audioChunksSent: 0,
+      detach: () => undefined,
       done: Promise.resolve(),
     };
     (turn as ActiveTurn & { interrupted: Promise<number> }).interrupted = interrupted;
@@ -535,6 +543,7 @@ export class RealtimeSession {
   private turnOptions(turn: ActiveTurn) {
     const stop = () => turn.controller.abort(this.connection.signal.reason);
     this.connection.signal.addEventListener("abort", stop, { once: true });
+    turn.detach = () => this.connection.signal.removeEventListener("abort", stop);
     return {
       reply: this.options.responseFormat,
       signal: turn.controller.signal,
@@ -644,6 +653,7 @@ export class RealtimeSession {
       if (appError.httpStatus >= 500) this.deps.log.error({ err: error }, "real-time interaction failed");
       this.sendError(appError, false);
     } finally {
+      turn.detach();
       if (this.turn === turn) this.turn = undefined;
     }
   }

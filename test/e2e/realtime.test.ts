@@ -20,6 +20,21 @@ function utterance(samples: Int16Array, trailingSilenceMs = 1200): Int16Array {
   return out;
 }
 
+/** The clip's transcript arrives (within the engine's error rate), then the agent's answer completes. */
+async function expectHeardAndAnswered(client: RealtimeClient): Promise<void> {
+  const heard = await client.waitFor(
+    (m) => m.type === "server.user-message-available",
+    "the transcript",
+    30_000,
+  );
+  expect(wer(clip.transcript, heard.user_message as string)).toBeLessThanOrEqual(0.6);
+  await client.waitFor(
+    (m) => m.type === "server.interaction-complete" && m.seq > heard.seq,
+    "the reply",
+    30_000,
+  );
+}
+
 describe("real-time voice over WebSocket", () => {
   let t: TestServer;
   let token: string;
@@ -207,17 +222,7 @@ describe("real-time voice over WebSocket", () => {
       });
     }
     client.send({ type: "client.new-audio-message", audio: null });
-    const heard = await client.waitFor(
-      (m) => m.type === "server.user-message-available",
-      "the transcript",
-      30_000,
-    );
-    expect(wer(clip.transcript, heard.user_message as string)).toBeLessThanOrEqual(0.6);
-    await client.waitFor(
-      (m) => m.type === "server.interaction-complete" && m.seq > heard.seq,
-      "the reply",
-      30_000,
-    );
+    await expectHeardAndAnswered(client);
     client.send({ type: "client.close-connection" });
     expect(await client.closed).toBe(1000);
     const stored = await messages(created.conversation_id as string);
@@ -326,17 +331,7 @@ describe("real-time voice over WebSocket", () => {
       100,
     );
     expect(Math.abs((ended.audio_end_ms as number) - (500 + extent.endMs))).toBeLessThanOrEqual(100);
-    const heard = await client.waitFor(
-      (m) => m.type === "server.user-message-available",
-      "the transcript",
-      30_000,
-    );
-    expect(wer(clip.transcript, heard.user_message as string)).toBeLessThanOrEqual(0.6);
-    await client.waitFor(
-      (m) => m.type === "server.interaction-complete" && m.seq > heard.seq,
-      "the reply",
-      30_000,
-    );
+    await expectHeardAndAnswered(client);
     client.close();
     await client.closed;
     await finish(created.conversation_id as string);
