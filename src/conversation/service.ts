@@ -118,6 +118,7 @@ export class ConversationService {
     );
     let conversation: Conversation | undefined;
     let turnEnded = false;
+    let turnLease: Lease | undefined;
     try {
       if (await store.findUnfinishedConversation(orgId, principal.user.id, request.serviceId)) {
         throw new AppError("conflict", "The user already has an unfinished conversation with this service");
@@ -139,6 +140,8 @@ export class ConversationService {
       const isReturningUser =
         (await store.countFinishedConversations(orgId, principal.user.id, request.serviceId)) > 0;
       await store.createConversation(conversation);
+      // The opening turn holds the conversation like any interaction: no other may run beside it.
+      turnLease = this.deps.leases.acquire(conversation.id, options.signal);
       yield { type: "conversation-created", conversationId: conversation.id, atMs: performance.now() };
       const userInput: TurnUserInput | null =
         request.initialMessage === null ? null : { ...request.initialMessage, format: "text" };
@@ -154,6 +157,7 @@ export class ConversationService {
       // interrupted before hearing any of it); the conversation stays either way.
       turnEnded = true;
     } finally {
+      turnLease?.release();
       lease.release();
       // A conversation whose opening turn failed or was abandoned is not kept.
       if (conversation !== undefined && !turnEnded) await store.deleteConversation(orgId, conversation.id);

@@ -336,4 +336,29 @@ describe("real-time voice over WebSocket", () => {
     await client.closed;
     await finish(created.conversation_id as string);
   });
+
+  it("answers an HTTP interaction 409 while the socket's reply is still playing", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token);
+    client.send({ type: "client.start-conversation", service_id: t.serviceId });
+    const created = await client.next("server.conversation-created");
+    const id = created.conversation_id as string;
+    // The greeting's audio plays in real time; its interaction holds the conversation until it is over.
+    await client.waitFor((m) => m.type === "server.new-message", "the greeting's audio");
+    const during = await callStream(
+      `${base}/conversation/${id}/interact?request_format=text&response_format=text`,
+      token,
+      { form: textMessage("hello") },
+    );
+    expect(during.status).toBe(409);
+    await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting", 30_000);
+    client.send({ type: "client.close-connection" });
+    expect(await client.closed).toBe(1000);
+    const after = await callStream(
+      `${base}/conversation/${id}/interact?request_format=text&response_format=text`,
+      token,
+      { form: textMessage("I have a sore throat") },
+    );
+    expect(after.status).toBe(200);
+    await finish(id);
+  });
 });
