@@ -1,22 +1,12 @@
 import type { PcmChunk } from "../engines/codec/types.js";
 import { encodeWavFile } from "../engines/codec/encoders.js";
 import { AsyncQueue } from "../lib/async-queue.js";
+import { joinSamples } from "../lib/samples.js";
 import { floatToInt16, MonoResampler } from "../pipeline/stages/resample.js";
 
 export const SESSION_RATE_HZ = 16_000;
 /** Audio kept for prefix padding. */
 const HISTORY_MS = 2000;
-
-/** The parts one after another. */
-function joinSamples(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** Little-endian PCM16 bytes as samples (an odd trailing byte is dropped). */
 export function pcm16FromBytes(bytes: Uint8Array): Int16Array {

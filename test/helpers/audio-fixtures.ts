@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { openAudioDecoder } from "../../src/engines/codec/open-decoder.js";
 import type { RequestAudioConfig } from "../../src/engines/codec/types.js";
+import { joinSamples } from "../../src/lib/samples.js";
 import { toMonoInt16 } from "../../src/pipeline/stages/resample.js";
 
 /** A temp dir for audio made from the corpus with sox, lame and flac (Debian packages set up by setup). */
@@ -70,11 +71,5 @@ export async function decodeTo16k(
   )) {
     parts.push(part);
   }
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return joinSamples(parts);
 }

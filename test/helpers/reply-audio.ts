@@ -34,15 +34,7 @@ export async function receivePieces(pieces: StreamEvent[], contentType: string):
   return received;
 }
 
-export function joinSamples(parts: Int16Array[]): Int16Array {
-  const joined = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
-}
+export { joinSamples } from "../../src/lib/samples.js";
 
 /** The recognizer's final transcript of 16 kHz mono samples ("" when it heard no words). */
 export async function transcribe(stt: SttEngine, samples: Int16Array): Promise<string> {

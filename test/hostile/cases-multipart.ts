@@ -5,46 +5,24 @@ const B = "hostileBoundary7MA4YWxk";
 const form = (boundary = B) => `multipart/form-data; boundary=${boundary}`;
 const message = (ctx: BuildContext) => `I sprained my ankle ${ctx.rng.letters(8)}`;
 
-/** A text interact with the given multipart content type and body (expected: 422). */
-function textMalformed(
+/** A text interact or a voice note with the given multipart content type and body (expected: 422). */
+function malformed(
+  mode: "text" | "voice",
   kind: string,
   count: number,
   make: (ctx: BuildContext) => { contentType: string; body: Buffer },
 ): CaseKind {
   return {
     category: "malformed-multipart",
-    kind: `text/${kind}`,
+    kind: `${mode}/${kind}`,
     count,
-    lane: "fast",
+    lane: mode === "text" ? "fast" : "voice",
     pool: "users",
     expect: { statuses: [422] },
     build(ctx) {
       const { contentType, body } = make(ctx);
-      return request(routes.interactText(ctx.world, ctx.actor.conversationId), {
-        token: ctx.actor.token,
-        contentType,
-        body,
-      });
-    },
-  };
-}
-
-/** A voice note with the given multipart content type and body (expected: 422). */
-function voiceMalformed(
-  kind: string,
-  count: number,
-  make: (ctx: BuildContext) => { contentType: string; body: Buffer },
-): CaseKind {
-  return {
-    category: "malformed-multipart",
-    kind: `voice/${kind}`,
-    count,
-    lane: "voice",
-    pool: "users",
-    expect: { statuses: [422] },
-    build(ctx) {
-      const { contentType, body } = make(ctx);
-      return request(routes.interactVoice(ctx.world, ctx.actor.conversationId), {
+      const route = mode === "text" ? routes.interactText : routes.interactVoice;
+      return request(route(ctx.world, ctx.actor.conversationId), {
         token: ctx.actor.token,
         contentType,
         body,
@@ -120,11 +98,11 @@ export function multipartCases(): CaseKind[] {
   const voiceGood = (ctx: BuildContext) => voiceForm(B, silenceWav(ctx.rng.int(300, 1500)));
   const kinds: CaseKind[] = [];
   for (const [name, make] of broken) {
-    kinds.push(textMalformed(name, 8, (ctx) => make(ctx, textGood(ctx))));
-    kinds.push(voiceMalformed(name, 3, (ctx) => make(ctx, voiceGood(ctx))));
+    kinds.push(malformed("text", name, 8, (ctx) => make(ctx, textGood(ctx))));
+    kinds.push(malformed("voice", name, 3, (ctx) => make(ctx, voiceGood(ctx))));
   }
   for (const [name, make] of mangled) {
-    kinds.push(textMalformed(name, 6, (ctx) => ({ contentType: form(), body: make(ctx) })));
+    kinds.push(malformed("text", name, 6, (ctx) => ({ contentType: form(), body: make(ctx) })));
   }
 
   // Truncated: the HTTP body is complete but the multipart body ends inside a part.
