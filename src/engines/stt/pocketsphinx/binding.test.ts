@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { librivoxClips, readPcm16Wav } from "../../../../test/helpers/speech-corpus.js";
-import { SphinxDecoder } from "./binding.js";
+import { LanguageModel, MAX_GRAMMARS_PER_DECODER, SphinxDecoder } from "./binding.js";
 import { PhraseSegmenter } from "./phrase-segmenter.js";
 
 const decoders: SphinxDecoder[] = [];
@@ -40,5 +40,32 @@ describe("SphinxDecoder", () => {
     reused.process(readPcm16Wav(clips[2]!.wavPath).samples.subarray(0, 40_000));
     reused.reset();
     expectSameResult(recognize(reused, note), expected);
+  });
+
+  it("decoders sharing one language model give the same results as one with its own", () => {
+    const clips = librivoxClips().slice(0, 3);
+    const own = new SphinxDecoder();
+    const languageModel = new LanguageModel();
+    const shared = [new SphinxDecoder({}, languageModel), new SphinxDecoder({}, languageModel)];
+    decoders.push(own, ...shared);
+    for (const clip of clips) {
+      const samples = readPcm16Wav(clip.wavPath).samples;
+      const expected = recognize(own, samples);
+      expect(expected.words.length).toBeGreaterThan(3);
+      for (const decoder of shared) expectSameResult(recognize(decoder, samples), expected);
+    }
+  });
+
+  it("keeps a bounded number of grammars (was: one more per distinct phrase set, never dropped)", () => {
+    const decoder = new SphinxDecoder({}, "grammar-only");
+    decoders.push(decoder);
+    expect(() => decoder.useSearch(undefined)).toThrow(/open-vocabulary/);
+    const grammar = (n: number) =>
+      `#JSGF V1.0;\ngrammar g;\npublic <answer> = number ${["one", "two", "three", "four", "five", "six"][n]};\n`;
+    for (let n = 0; n < 6; n += 1) decoder.useSearch(grammar(n));
+    expect(decoder.grammarCount).toBe(MAX_GRAMMARS_PER_DECODER);
+    // The oldest grammars were dropped; the newest still recognize.
+    decoder.useSearch(grammar(0));
+    expect(decoder.grammarCount).toBe(MAX_GRAMMARS_PER_DECODER);
   });
 });

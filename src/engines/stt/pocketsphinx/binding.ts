@@ -29,6 +29,11 @@ interface Native {
   ps_set_jsgf_string: (ps: unknown, name: string, jsgf: string) => number;
   ps_set_search: (ps: unknown, name: string) => number;
   ps_unset_search: (ps: unknown, name: string) => number;
+  ps_get_config: (ps: unknown) => unknown;
+  ps_set_lm: (ps: unknown, name: string, lm: unknown) => number;
+  ngram_model_read: (config: unknown, path: string, fileType: number, logmath: unknown) => unknown;
+  ngram_model_free: (lm: unknown) => number;
+  logmath_init: (base: number, shift: number, useTable: number) => unknown;
   logmath_exp: (lmath: unknown, p: number) => number;
   ps_get_logmath: (ps: unknown) => unknown;
   ps_get_feat: (ps: unknown) => unknown;
@@ -47,6 +52,7 @@ function load(): Native {
   koffi.opaque("arg_t");
   koffi.opaque("ps_seg_t");
   koffi.opaque("logmath_t");
+  koffi.opaque("ngram_model_t");
   native = {
     ps_args: ps.func("const arg_t *ps_args(void)"),
     cmd_ln_parse_r: base.func(
@@ -72,6 +78,13 @@ function load(): Native {
     ),
     ps_set_search: ps.func("int ps_set_search(ps_decoder_t *ps, const char *name)"),
     ps_unset_search: ps.func("int ps_unset_search(ps_decoder_t *ps, const char *name)"),
+    ps_get_config: ps.func("cmd_ln_t *ps_get_config(ps_decoder_t *ps)"),
+    ps_set_lm: ps.func("int ps_set_lm(ps_decoder_t *ps, const char *name, ngram_model_t *lm)"),
+    ngram_model_read: base.func(
+      "ngram_model_t *ngram_model_read(cmd_ln_t *config, const char *file_name, int file_type, logmath_t *lmath)",
+    ),
+    ngram_model_free: base.func("int ngram_model_free(ngram_model_t *model)"),
+    logmath_init: base.func("logmath_t *logmath_init(double base, int shift, int use_table)"),
     logmath_exp: base.func("double logmath_exp(logmath_t *lmath, int logb_p)"),
     ps_get_logmath: ps.func("logmath_t *ps_get_logmath(ps_decoder_t *ps)"),
     ps_get_feat: ps.func("void *ps_get_feat(ps_decoder_t *ps)"),
@@ -111,49 +124,102 @@ export const VAD_PRESPEECH_FRAMES = 20;
 const FEAT_CEPSIZE_OFFSET = 16;
 const FEAT_CMN_STRUCT_OFFSET = 88;
 
+/** PocketSphinx's arguments for the en-US model with the project's tuning, plus `extraArgs`. */
+function decoderArgs(extraArgs: Record<string, string>): Record<string, string> {
+  return {
+    "-hmm": EN_US_MODEL.hmm,
+    "-dict": EN_US_MODEL.dict,
+    "-logfn": "/dev/null",
+    // Measured with bench/engines/stt.ts: a cap on active HMMs and phone-loop lookahead bring the
+    // real-time factor from 0.36 to about 0.29 at the same word error rate. A tighter cap (3000)
+    // reaches 0.21 but then sub-LSB differences in the audio (a 48 kHz upload) change the words.
+    "-maxhmmpf": "5000",
+    "-pl_window": "5",
+    // The second (flat lexicon) pass runs over the whole utterance when it ends, so its cost is the
+    // wait between the last audio and the final result. Considering only words the first pass ended
+    // in 8+ frames, within 10 frames of each start, cuts that wait by a third at the same word error
+    // rate and the same words across input formats on the test speech (scoring fewer Gaussians,
+    // `-topn 2`, cut more but changed the words of an MP3 upload).
+    "-fwdflatefwid": "8",
+    "-fwdflatsfwin": "10",
+    // Speech ends after 200 ms of silence (default 500): the pause after which the recognizer closes a
+    // phrase and runs its final pass while the audio goes on (see PhraseSegmenter).
+    "-vad_postspeech": String(VAD_POSTSPEECH_FRAMES),
+    ...extraArgs,
+  };
+}
+
+function parseConfig(lib: Native, args: Record<string, string>): unknown {
+  const argv = Object.entries(args).flat();
+  const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
+  if (config === null) throw new Error("PocketSphinx rejected its configuration");
+  return config;
+}
+
+/** The search's name for the open-vocabulary language model. */
+const OPEN_SEARCH = "_default";
+
 /**
- * One PocketSphinx decoder: open vocabulary by default, a named JSGF grammar on request. Each decoder
- * loads its own copy of the model: measured on the CI machine, creating one takes about 0.6 s of CPU and
- * adds about 95 MB to the process (the language model about half of it, the dictionary most of the
- * rest); freeing one takes about 45 ms.
+ * The en-US n-gram language model, loaded once and shared by the open-vocabulary decoders of one thread
+ * (about 34 MB each would otherwise load). PocketSphinx counts its users: each decoder's search holds a
+ * reference, and the model is read-only while decoding. Decoders sharing it must run on the thread
+ * that loaded it, one call at a time (a worker thread does).
+ */
+export class LanguageModel {
+  readonly handle: unknown;
+
+  constructor(extraArgs: Record<string, string> = {}) {
+    const lib = load();
+    const args = decoderArgs(extraArgs);
+    // Scores are integers in the decoder's log base, so the model is read in that base.
+    const logmath = lib.logmath_init(Number(args["-logbase"] ?? "1.0001"), 0, 1);
+    const handle = lib.ngram_model_read(parseConfig(lib, args), EN_US_MODEL.lm, NGRAM_AUTO, logmath);
+    if (handle === null) throw new Error("PocketSphinx failed to load its language model");
+    this.handle = handle;
+  }
+}
+
+/** `ngram_file_type_t`: guess the format from the file. */
+const NGRAM_AUTO = 0;
+
+/** Grammars a decoder keeps compiled; the one used longest ago is dropped for a new one. */
+export const MAX_GRAMMARS_PER_DECODER = 4;
+
+/**
+ * One PocketSphinx decoder. With a {@link LanguageModel} it recognizes open vocabulary (and grammars);
+ * with `"grammar-only"` it has no language model search and takes only JSGF grammars; with `"own"` it
+ * loads a language model of its own. Measured on the CI machine: a decoder with its own model takes
+ * about 0.6 s of CPU to create and adds about 95 MB to the process; one sharing the model about 0.35 s
+ * and 62 MB (the dictionary and acoustic model about 29 MB, the open-vocabulary search about 33 MB);
+ * a grammar-only one about 0.13 s and 29 MB. Freeing one takes about 45 ms.
  */
 export class SphinxDecoder {
   private readonly lib = load();
   private readonly ps: unknown;
-  private grammarName: string | undefined;
+  /** Compiled grammars, least recently used first. */
+  private readonly grammars: string[] = [];
   private readonly cmn: unknown;
   private readonly initialCepstralMean: Float32Array;
   private utteranceOpen = false;
+  /** Whether the decoder has the open-vocabulary search. */
+  readonly open: boolean;
 
-  constructor(extraArgs: Record<string, string> = {}) {
-    const args: Record<string, string> = {
-      "-hmm": EN_US_MODEL.hmm,
-      "-lm": EN_US_MODEL.lm,
-      "-dict": EN_US_MODEL.dict,
-      "-logfn": "/dev/null",
-      // Measured with bench/engines/stt.ts: a cap on active HMMs and phone-loop lookahead bring the
-      // real-time factor from 0.36 to about 0.29 at the same word error rate. A tighter cap (3000)
-      // reaches 0.21 but then sub-LSB differences in the audio (a 48 kHz upload) change the words.
-      "-maxhmmpf": "5000",
-      "-pl_window": "5",
-      // The second (flat lexicon) pass runs over the whole utterance when it ends, so its cost is the
-      // wait between the last audio and the final result. Considering only words the first pass ended
-      // in 8+ frames, within 10 frames of each start, cuts that wait by a third at the same word error
-      // rate and the same words across input formats on the test speech (scoring fewer Gaussians,
-      // `-topn 2`, cut more but changed the words of an MP3 upload).
-      "-fwdflatefwid": "8",
-      "-fwdflatsfwin": "10",
-      // Speech ends after 200 ms of silence (default 500): the pause after which the recognizer closes a
-      // phrase and runs its final pass while the audio goes on (see PhraseSegmenter).
-      "-vad_postspeech": String(VAD_POSTSPEECH_FRAMES),
-      ...extraArgs,
-    };
-    const argv = Object.entries(args).flat();
-    const config = this.lib.cmd_ln_parse_r(null, this.lib.ps_args(), argv.length, argv, 1);
-    if (config === null) throw new Error("PocketSphinx rejected its configuration");
-    const ps = this.lib.ps_init(config);
+  constructor(
+    extraArgs: Record<string, string> = {},
+    languageModel: LanguageModel | "own" | "grammar-only" = "own",
+  ) {
+    const args = decoderArgs(extraArgs);
+    if (languageModel === "own") args["-lm"] = EN_US_MODEL.lm;
+    const ps = this.lib.ps_init(parseConfig(this.lib, args));
     if (ps === null) throw new Error("PocketSphinx failed to load its model");
     this.ps = ps;
+    if (languageModel instanceof LanguageModel) {
+      if (this.lib.ps_set_lm(ps, OPEN_SEARCH, languageModel.handle) < 0) {
+        this.lib.ps_free(ps);
+        throw new Error("PocketSphinx could not use the language model");
+      }
+    }
+    this.open = languageModel !== "grammar-only";
     const feat = this.lib.ps_get_feat(ps);
     const cepsize = koffi.decode(feat, FEAT_CEPSIZE_OFFSET, "int32_t") as number;
     if (cepsize !== 13) throw new Error(`Unexpected PocketSphinx feature layout (cepsize ${cepsize})`);
@@ -162,19 +228,33 @@ export class SphinxDecoder {
     this.lib.cmn_live_get(this.cmn, this.initialCepstralMean);
   }
 
-  /** Selects the open-vocabulary language model, or a JSGF grammar (compiled once per distinct text). */
+  /**
+   * Selects the open-vocabulary language model, or a JSGF grammar. A grammar is compiled once per
+   * distinct text and kept for the next stream that uses it, at most MAX_GRAMMARS_PER_DECODER of them.
+   */
   useSearch(jsgf: string | undefined): void {
     if (jsgf === undefined) {
-      this.lib.ps_set_search(this.ps, "_default");
+      if (!this.open) throw new Error("This decoder has no open-vocabulary search");
+      if (this.lib.ps_set_search(this.ps, OPEN_SEARCH) < 0) throw new Error("No open-vocabulary search");
       return;
     }
     const name = `g${hashText(jsgf)}`;
-    if (this.grammarName !== name) {
-      if (this.lib.ps_set_jsgf_string(this.ps, name, jsgf) < 0)
-        throw new Error("The grammar could not be compiled");
-      this.grammarName = name;
+    const known = this.grammars.indexOf(name);
+    if (known >= 0) {
+      this.grammars.splice(known, 1);
+    } else if (this.lib.ps_set_jsgf_string(this.ps, name, jsgf) < 0) {
+      throw new Error("The grammar could not be compiled");
     }
+    this.grammars.push(name);
     this.lib.ps_set_search(this.ps, name);
+    // The current search is the newest, so the one dropped is never in use.
+    while (this.grammars.length > MAX_GRAMMARS_PER_DECODER)
+      this.lib.ps_unset_search(this.ps, this.grammars.shift()!);
+  }
+
+  /** Grammars compiled and kept now. */
+  get grammarCount(): number {
+    return this.grammars.length;
   }
 
   /**

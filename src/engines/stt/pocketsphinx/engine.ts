@@ -10,14 +10,23 @@ export interface PocketSphinxOptions {
   /** Worker threads at most; each decodes on one CPU core. Default 2. */
   poolSize?: number;
   /**
-   * Recognitions one worker hosts at once, each with its own decoder (about 95 MB and 0.6 s of CPU to
-   * create, see `SphinxDecoder`). The worker works through their audio in arrival order, piece by piece,
+   * Recognitions one worker hosts at once, each with its own decoder (about 62 MB and 0.35 s of CPU to
+   * create for open vocabulary, see `SphinxDecoder`). The worker works through their audio in arrival order, piece by piece,
    * so a slow or long stream does not hold up the others. Default 4: one stream decodes at about 0.2–0.25
    * of real time, so four live streams fill a core.
    */
   sessionsPerWorker?: number;
-  /** Decoders a worker keeps loaded while no recognition uses them, so a new one need not wait to create one. Default 2. */
+  /**
+   * Decoders of each kind (open vocabulary, grammar) a worker keeps loaded while no recognition uses
+   * them, so that a new recognition need not wait for one to be created. Default `sessionsPerWorker`:
+   * every decoder made is kept.
+   */
   idleDecodersPerWorker?: number;
+  /**
+   * Open-vocabulary decoders a worker creates ahead of need while it has no recognition (one is made
+   * at start). Default 2.
+   */
+  warmDecodersPerWorker?: number;
   /**
    * Recognitions waiting (FIFO) when every worker hosts `sessionsPerWorker`; one more is refused with the
    * AppError `service_unavailable` (HTTP 503). An aborted recognition leaves the queue at once. Default 32.
@@ -53,15 +62,17 @@ export class PocketSphinxEngine implements SttEngine {
   private sessions = 0;
 
   constructor(options: PocketSphinxOptions = {}) {
+    const sessionsPerWorker = options.sessionsPerWorker ?? 4;
     const workerData: RecognizerWorkerData = {
       decoderArgs: options.decoderArgs ?? {},
-      idleDecoders: options.idleDecodersPerWorker ?? 2,
+      idleDecoders: options.idleDecodersPerWorker ?? sessionsPerWorker,
+      warmDecoders: options.warmDecodersPerWorker ?? 2,
     };
     const start = options.startWorker ?? startRecognizerWorker;
     this.pool = new SessionPool(
       {
         poolSize: options.poolSize ?? 2,
-        sessionsPerWorker: options.sessionsPerWorker ?? 4,
+        sessionsPerWorker,
         maxWaitingSessions: options.maxWaitingSessions ?? 32,
       },
       () => start(workerData),

@@ -108,10 +108,10 @@ export class SessionPool {
     return place;
   }
 
-  /** Starts one worker (if none runs) and waits until it has loaded its decoder. */
+  /** Starts every worker (up to `poolSize`) and waits until each has loaded its first decoder. */
   async warmUp(): Promise<void> {
-    const host = this.hosts[0] ?? this.spawn();
-    await host.ready;
+    while (this.hosts.length < this.limits.poolSize && !this.closed) this.spawn();
+    await Promise.all(this.hosts.map((host) => host.ready));
   }
 
   /** Stops every worker; their sessions and every waiter fail with `service_unavailable`. */

@@ -33,6 +33,8 @@ export type FromWorker =
 export interface RecognizerWorkerData {
   /** Extra PocketSphinx arguments. */
   decoderArgs: Record<string, string>;
-  /** Decoders kept loaded while no session uses them (the rest are freed when their session ends). */
+  /** Decoders of each kind (open, grammar) kept loaded while no session uses them; the rest are freed. */
   idleDecoders: number;
+  /** Open-vocabulary decoders the worker creates ahead of need while it has no session. */
+  warmDecoders: number;
 }

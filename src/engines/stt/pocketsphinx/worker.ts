@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { jsgfForPhrases } from "../grammar.js";
-import { EN_US_MODEL, SphinxDecoder } from "./binding.js";
+import { EN_US_MODEL, LanguageModel, SphinxDecoder } from "./binding.js";
 import { PhraseSegmenter } from "./phrase-segmenter.js";
 import type { FromWorker, RecognizerWorkerData, ToWorker } from "./worker-protocol.js";
 
@@ -34,28 +34,45 @@ interface Session {
 
 /**
  * One decoder per session, so that sessions interleave message by message without sharing search or
- * cepstral-mean state. A session's decoder, once the session ends or is cancelled, waits in `retired`
- * until it is reset (a cancelled session's utterance is still open, see SphinxDecoder.reset), then in
- * `idle` (up to `config.idleDecoders`; the rest are freed) for the next session.
+ * cepstral-mean state. Open-vocabulary decoders share one language model; grammar sessions use
+ * grammar-only decoders (no language model search, about half the memory). A session's decoder, once
+ * the session ends or is cancelled, waits in `retired` until it is reset (a cancelled session's utterance
+ * is still open, see SphinxDecoder.reset), then in its kind's idle list for the next session: decoders
+ * are kept (up to `config.idleDecoders` idle of each kind; a worker hosts at most that many sessions), so
+ * after the first few recognitions no session waits for a decoder to be created. While no session runs,
+ * the worker creates open decoders up to `config.warmDecoders` in the background.
  */
 const sessions = new Map<number, Session>();
-const idle: SphinxDecoder[] = [new SphinxDecoder(config.decoderArgs)];
+const languageModel = new LanguageModel(config.decoderArgs);
+const idle = { open: [new SphinxDecoder(config.decoderArgs, languageModel)], grammar: [] as SphinxDecoder[] };
 const retired: SphinxDecoder[] = [];
+let openDecoders = 1;
 let tidying = false;
 
-/** A decoder for a new session: an idle one, else a retired one reset now, else a new one (about 0.6 s). */
-function takeDecoder(): SphinxDecoder {
-  const ready = idle.pop();
+function createDecoder(kind: "open" | "grammar"): SphinxDecoder {
+  if (kind === "grammar") return new SphinxDecoder(config.decoderArgs, "grammar-only");
+  const decoder = new SphinxDecoder(config.decoderArgs, languageModel);
+  openDecoders += 1;
+  return decoder;
+}
+
+const kindOf = (decoder: SphinxDecoder) => (decoder.open ? "open" : "grammar");
+
+/** A decoder for a new session: an idle one, else a retired one reset now, else a new one. */
+function takeDecoder(kind: "open" | "grammar"): SphinxDecoder {
+  const ready = idle[kind].pop();
   if (ready !== undefined) return ready;
-  for (let used = retired.shift(); used !== undefined; used = retired.shift()) {
+  for (let index = retired.findIndex((d) => kindOf(d) === kind); index >= 0;) {
+    const used = retired.splice(index, 1)[0]!;
     try {
       used.reset();
       return used;
     } catch {
       discard(used);
     }
+    index = retired.findIndex((d) => kindOf(d) === kind);
   }
-  return new SphinxDecoder(config.decoderArgs);
+  return createDecoder(kind);
 }
 
 /** Takes back the decoder of a session that ended or was cancelled. */
@@ -66,6 +83,7 @@ function retire(decoder: SphinxDecoder): void {
 
 /** A decoder in an unknown state (it failed) or one too many is freed, never reused. */
 function discard(decoder: SphinxDecoder): void {
+  if (decoder.open) openDecoders -= 1;
   try {
     decoder.free();
   } catch {
@@ -76,6 +94,8 @@ function discard(decoder: SphinxDecoder): void {
 /**
  * Resets or frees retired decoders after the messages already waiting have been handled, so that a
  * cancel does not hold up other sessions' audio (a session that starts before then resets one itself).
+ * Then, while no session runs, creates one more warm open decoder if there are fewer than
+ * `config.warmDecoders` (one per turn of the event loop, so that a new session waits for one at most).
  */
 function scheduleTidying(): void {
   if (tidying) return;
@@ -83,16 +103,25 @@ function scheduleTidying(): void {
   setImmediate(() => {
     tidying = false;
     for (let decoder = retired.shift(); decoder !== undefined; decoder = retired.shift()) {
-      if (idle.length >= config.idleDecoders) {
+      const kind = kindOf(decoder);
+      if (idle[kind].length >= config.idleDecoders) {
         discard(decoder);
         continue;
       }
       try {
         decoder.reset();
-        idle.push(decoder);
+        idle[kind].push(decoder);
       } catch {
         discard(decoder);
       }
+    }
+    if (sessions.size === 0 && openDecoders < config.warmDecoders && idle.open.length < config.idleDecoders) {
+      try {
+        idle.open.push(createDecoder("open"));
+      } catch {
+        return;
+      }
+      scheduleTidying();
     }
   });
 }
@@ -104,7 +133,7 @@ function start(message: Extract<ToWorker, { type: "start" }>): void {
       ? jsgfForPhrases(message.expectedPhrases, knownWord)
       : undefined);
   const mode = grammar === undefined ? "open" : "grammar";
-  const decoder = takeDecoder();
+  const decoder = takeDecoder(mode);
   try {
     decoder.useSearch(grammar);
     const recognizer = new PhraseSegmenter(decoder, mode === "open");
@@ -168,3 +197,4 @@ port.on("message", (message: ToWorker) => {
 });
 
 send({ type: "ready" });
+scheduleTidying();
