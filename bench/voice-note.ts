@@ -162,5 +162,6 @@ console.log(`last request byte → first audio piece: ${figure(timings.map((t) =
 console.log("server side, from the body's last byte:");
 console.log(`  final transcript     ${serverFigure("body_end_to_final_transcript_ms")}`);
 console.log(`  agent's first text   ${serverFigure("agent_first_text_ms")}`);
-console.log(`  first audio piece    ${serverFigure("first_audio_piece_ms")}`);
+console.log(`  first audio          ${serverFigure("first_audio_ms")}   (a filler counts)`);
+console.log(`  first answer audio   ${serverFigure("first_answer_audio_ms")}`);
 console.log(`  last audio piece     ${serverFigure("last_audio_piece_ms")}`);

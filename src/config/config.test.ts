@@ -17,4 +17,22 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ PARLEY_MAINTENANCE_MODE: "maybe" })).toThrow(/PARLEY_MAINTENANCE_MODE/);
   });
+
+  it("reads the filler settings: defaults, phrases, trigger, off", () => {
+    expect(loadConfig({}).fillers).toEqual({
+      enabled: true,
+      defaultPhrases: ["One moment, please.", "Let me check that."],
+      defaultTriggerMs: 2000,
+    });
+    const custom = loadConfig({
+      PARLEY_FILLER_PHRASES: " Hold on. | Just a second. ",
+      PARLEY_FILLER_TRIGGER_MS: "800",
+    }).fillers;
+    expect(custom.defaultPhrases).toEqual(["Hold on.", "Just a second."]);
+    expect(custom.defaultTriggerMs).toBe(800);
+    expect(loadConfig({ PARLEY_FILLER_PHRASES: "" }).fillers.defaultPhrases).toEqual([]);
+    expect(loadConfig({ PARLEY_FILLERS: "off" }).fillers.enabled).toBe(false);
+    expect(() => loadConfig({ PARLEY_FILLER_TRIGGER_MS: "50" })).toThrow(/PARLEY_FILLER_TRIGGER_MS/);
+    expect(() => loadConfig({ PARLEY_FILLER_PHRASES: "a|b|c|d|e|f" })).toThrow(/PARLEY_FILLER_PHRASES/);
+  });
 });

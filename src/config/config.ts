@@ -46,8 +46,31 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Skip creating the demo organization on first start. Env `PARLEY_NO_BOOTSTRAP`, default false. */
   skipBootstrap: boolean;
+  /**
+   * Fillers for slow agent steps. Env `PARLEY_FILLERS` (default true) turns them all off;
+   * `PARLEY_FILLER_PHRASES` (phrases separated by `|`, default "One moment, please.|Let me check that.";
+   * empty: steps without authored fillers get none) and `PARLEY_FILLER_TRIGGER_MS` (default 2000) serve
+   * steps without authored fillers.
+   */
+  fillers: FillerSettings;
   engines: EngineConfig;
 }
+
+/** How fillers behave where the graph authors none (env `PARLEY_FILLER_*`). */
+export interface FillerSettings {
+  /** False: no fillers at all, authored or not. Default true. */
+  enabled: boolean;
+  /** Phrases for steps without authored fillers; empty: such steps get none. */
+  defaultPhrases: string[];
+  /** Milliseconds a step without an authored trigger runs before its filler. Default 2000. */
+  defaultTriggerMs: number;
+}
+
+export const DEFAULT_FILLER_SETTINGS: FillerSettings = {
+  enabled: true,
+  defaultPhrases: ["One moment, please.", "Let me check that."],
+  defaultTriggerMs: 2000,
+};
 
 /** Which implementation serves each engine kind, and its options. */
 export interface EngineConfig {
@@ -122,6 +145,20 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return raw as T;
 }
 
+/** `PARLEY_FILLER_PHRASES`: unset gives the defaults; set but empty gives none. At most 5, 200 characters each. */
+function fillerPhrases(env: Env): string[] {
+  const raw = env.PARLEY_FILLER_PHRASES;
+  if (raw === undefined) return [...DEFAULT_FILLER_SETTINGS.defaultPhrases];
+  const phrases = raw
+    .split("|")
+    .map((phrase) => phrase.trim())
+    .filter((phrase) => phrase !== "");
+  if (phrases.length > 5) throw new ConfigError("PARLEY_FILLER_PHRASES", "must hold at most 5 phrases");
+  if (phrases.some((phrase) => phrase.length > 200))
+    throw new ConfigError("PARLEY_FILLER_PHRASES", "phrases must be at most 200 characters");
+  return phrases;
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** Reads and validates the configuration; throws ConfigError naming the first bad variable. */
@@ -150,6 +187,17 @@ export function loadConfig(env: Env = process.env): Config {
     voiceNotesPerUser: integer(env, "PARLEY_VOICE_NOTES_PER_USER", 2, 1, 1000),
     logLevel: oneOf(env, "LOG_LEVEL", "info", LOG_LEVELS),
     skipBootstrap: boolean(env, "PARLEY_NO_BOOTSTRAP", false),
+    fillers: {
+      enabled: boolean(env, "PARLEY_FILLERS", DEFAULT_FILLER_SETTINGS.enabled),
+      defaultPhrases: fillerPhrases(env),
+      defaultTriggerMs: integer(
+        env,
+        "PARLEY_FILLER_TRIGGER_MS",
+        DEFAULT_FILLER_SETTINGS.defaultTriggerMs,
+        100,
+        10_000,
+      ),
+    },
     engines: {
       stt: text(env, "PARLEY_STT_ENGINE", "pocketsphinx"),
       tts: text(env, "PARLEY_TTS_ENGINE", "flite"),

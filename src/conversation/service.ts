@@ -10,6 +10,7 @@ import { isEnglish } from "../engines/stt/types.js";
 import { AppError } from "../lib/app-error.js";
 import type { Recognition } from "../domain/turn-events.js";
 import { commitTurn, type Delivered } from "../pipeline/commit.js";
+import { FillerAudioCache } from "../pipeline/fillers-audio.js";
 import { produceTurn, type TurnRequest, type TurnUserInput } from "../pipeline/turn.js";
 import type { Store } from "../store/types.js";
 import { loadServiceContext, type ServiceContext } from "./context.js";
@@ -69,7 +70,7 @@ export interface CreateRequest {
 export interface ConversationServiceDeps {
   store: Store;
   engines: Engines;
-  config: Pick<Config, "maxAudioDurationMs">;
+  config: Pick<Config, "maxAudioDurationMs" | "fillers">;
   leases: ConversationLeases;
   limits: ConversationLimits;
   now: () => Date;
@@ -85,6 +86,9 @@ export interface ConversationServiceDeps {
  * waits for the first event before answering can answer a failed check with its status.
  */
 export class ConversationService {
+  /** Filler phrases spoken once per voice, shared by every turn. */
+  private readonly fillerAudio = new FillerAudioCache();
+
   constructor(private readonly deps: ConversationServiceDeps) {}
 
   /** The caller's conversation; another user's is found only by administrative roles (404 otherwise). */
@@ -272,6 +276,11 @@ export class ConversationService {
         maxDurationMs: config.maxAudioDurationMs,
         onGrammarFailure: (error) =>
           this.deps.warn(error, "the grammar recognizer failed; the open transcript is used"),
+      },
+      fillers: {
+        settings: config.fillers,
+        cache: this.fillerAudio,
+        onError: (error) => this.deps.warn(error, "a filler could not be made; the turn goes on without it"),
       },
       now: this.deps.now,
       signal: options.signal,

@@ -48,6 +48,11 @@ export type TurnEvent = { atMs: number } & (
   | { type: "agent-action"; action: AgentAction }
   | { type: "step-started"; step: TurnStep }
   | { type: "step-ended"; stepId: string }
+  /**
+   * A step outlived its filler trigger before any of the answer went out: the filler to say meanwhile
+   * (`audio` in voice replies). Never part of the agent's message.
+   */
+  | { type: "filler"; messageId: string; step: TurnStep; text: string; audio?: FillerAudio }
   /** A piece of a text reply; the last one has `isLast` (pieces are held back by one to know it). */
   | { type: "reply-text"; messageId: string; text: string; sequence: number; isLast: boolean }
   /** A spoken piece of a voice reply. */
@@ -72,6 +77,17 @@ export interface TurnStep {
   fillers: string[];
   /** Seconds after which a filler is due; absent when there are no fillers. */
   fillerTriggeredAfterSeconds?: number;
+}
+
+/** A filler phrase spoken in the reply's voice, 16 kHz mono. */
+export interface FillerAudio {
+  pcm: Int16Array;
+  sampleRateHz: number;
+  /** `[ms from the start of the filler's audio, character]` for each character spoken. */
+  alignment: [number, string][];
+  durationMs: number;
+  /** The spec's form of the filler: a mono 16-bit 16 kHz WAV file, base64. */
+  wavBase64: string;
 }
 
 /** The events of a conversation's stream: its creation, then its turn's events. */

@@ -2,8 +2,9 @@ import type { TurnEvent } from "../domain/turn-events.js";
 
 /**
  * The optional `latency-report` event (query `include_latency_report=true`), built by watching a turn's
- * events. All figures are milliseconds from the origin: the last byte of a voice message, or the
- * arrival of a text request.
+ * events. All figures are milliseconds from the origin: the last byte of a voice message (or the end of
+ * the user's speech in real time), or the arrival of a text request. Time to first audio counts a filler;
+ * time to first answer audio does not, so a filler cannot hide a slow answer.
  */
 export class LatencyReport {
   private origin: number;
@@ -11,7 +12,9 @@ export class LatencyReport {
   private agentStartAt: number | undefined;
   private agentFirstTextAt: number | undefined;
   private agentDoneAt: number | undefined;
+  private firstFillerAt: number | undefined;
   private firstAudioAt: number | undefined;
+  private firstAnswerAudioAt: number | undefined;
   private lastAudioAt: number | undefined;
   private recognition: Record<string, unknown> | undefined;
 
@@ -39,8 +42,13 @@ export class LatencyReport {
         if (event.stage === "agent-first-text") this.agentFirstTextAt ??= event.atMs;
         if (event.stage === "agent-done") this.agentDoneAt = event.atMs;
         break;
+      case "filler":
+        this.firstFillerAt ??= event.atMs;
+        if (event.audio !== undefined) this.firstAudioAt ??= event.atMs;
+        break;
       case "reply-audio":
         this.firstAudioAt ??= event.atMs;
+        this.firstAnswerAudioAt ??= event.atMs;
         this.lastAudioAt = event.atMs;
         break;
       default:
@@ -56,7 +64,9 @@ export class LatencyReport {
       type: "latency-report",
       body_end_to_final_transcript_ms: since(this.transcriptAt),
       agent_first_text_ms: since(this.agentFirstTextAt),
-      first_audio_piece_ms: since(this.firstAudioAt),
+      first_filler_ms: since(this.firstFillerAt),
+      first_audio_ms: since(this.firstAudioAt),
+      first_answer_audio_ms: since(this.firstAnswerAudioAt),
       last_audio_piece_ms: since(this.lastAudioAt),
       stages: {
         request_to_body_end_ms: span(this.requestStartAt, this.origin),

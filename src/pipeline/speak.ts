@@ -9,7 +9,8 @@ export const REPLY_SAMPLE_RATE_HZ = 16_000;
 
 export type { Utterance } from "../domain/turn-events.js";
 
-async function to16k(samples: Int16Array, rateHz: number): Promise<Int16Array> {
+/** Samples at `rateHz` brought to the reply's 16 kHz. */
+export async function to16k(samples: Int16Array, rateHz: number): Promise<Int16Array> {
   if (rateHz === REPLY_SAMPLE_RATE_HZ) return samples;
   const resampler = await MonoResampler.create(rateHz, REPLY_SAMPLE_RATE_HZ);
   try {

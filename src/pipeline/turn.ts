@@ -13,6 +13,8 @@ import { newId } from "../domain/ids.js";
 import { Channel } from "../lib/channel.js";
 import type { Conversation, Message } from "../domain/conversation.js";
 import type { Recognition, TurnEvent } from "../domain/turn-events.js";
+import { FillerTimer, type FillerSettings } from "./fillers.js";
+import type { FillerAudioCache } from "./fillers-audio.js";
 import { ReplySpeaker } from "./speak.js";
 import { recognizeUtterance } from "./voice-input.js";
 
@@ -65,6 +67,13 @@ export interface TurnRequest {
     stt: SttEngine;
     maxDurationMs: number;
     onGrammarFailure: (error: unknown) => void;
+  };
+  /** Fillers for slow steps; none when absent. */
+  fillers?: {
+    settings: FillerSettings;
+    cache: FillerAudioCache;
+    /** Told when a filler could not be made (the turn goes on without it). */
+    onError: (error: unknown) => void;
   };
   now: () => Date;
   /** One signal per reply (child of the connection's): aborting it stops recognition, agent and speech. */
@@ -248,6 +257,7 @@ async function produce(
     now: startedAt,
   };
 
+  const fillers = fillerTimerOf(request, agentMessageId, emit);
   const reply = new ReplyWriter(request, agentMessageId, emit, onSynthesisFailure);
   const actions: AgentActionEvent["action"][] = [];
   await emit({ type: "stage", stage: "agent-started" });
@@ -260,11 +270,15 @@ async function produce(
           break;
         case "step-started":
           await emit({ type: "step-started", step: event });
+          fillers?.stepStarted(event);
           break;
         case "step-ended":
+          fillers?.stepEnded(event.stepId);
           await emit({ type: "step-ended", stepId: event.stepId });
           break;
         case "text-delta":
+          // The answer has begun: no filler may follow it.
+          fillers?.answerStarted();
           await reply.push(event.text);
           break;
         case "done": {
@@ -298,8 +312,24 @@ async function produce(
   } catch (error) {
     reply.abandon(error);
     throw error;
+  } finally {
+    fillers?.close();
   }
   throw new Error("The agent ended its turn without a result");
+}
+
+function fillerTimerOf(request: TurnRequest, messageId: string, emit: Emit): FillerTimer | undefined {
+  const fillers = request.fillers;
+  if (fillers === undefined || !fillers.settings.enabled) return undefined;
+  const reply = request.reply;
+  return new FillerTimer({
+    settings: fillers.settings,
+    voice:
+      reply.format === "voice" ? { tts: reply.tts, voiceId: reply.voiceId, cache: fillers.cache } : undefined,
+    signal: request.signal,
+    emit: (filler) => emit({ type: "filler", messageId, ...filler }),
+    onError: fillers.onError,
+  });
 }
 
 /**

@@ -19,6 +19,18 @@ export function wireEventOf(
       return actionVisible(filter, event.action.type)
         ? { type: "current-agent-action", action: event.action }
         : undefined;
+    case "filler":
+      // The spec's ActionTooLongEvent: base64 WAV (mono 16-bit 16 kHz) in voice replies, else the text.
+      return actionVisible(filter, "action-too-long")
+        ? {
+            type: "current-agent-action",
+            action: {
+              type: "action-too-long",
+              filler: event.audio?.wavBase64 ?? event.text,
+              previously_started_event: event.step.startedEvent,
+            },
+          }
+        : undefined;
     case "reply-text":
       return {
         type: "new-message",
