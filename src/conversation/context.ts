@@ -47,7 +47,7 @@ export async function loadServiceContext(
     );
   }
   const body = agentVersion.body;
-  const identity = (body.identity ?? {}) as { name?: string };
+  const identity = (body.identity ?? {}) as { name?: string; role?: string };
   const voiceConfig = (body.voice_config ?? null) as AgentPersona["voiceConfig"];
   return {
     service,
@@ -56,6 +56,10 @@ export async function loadServiceContext(
       name: identity.name ?? "Agent",
       background: typeof body.background === "string" ? body.background : "",
       behaviors: Array.isArray(body.behaviors) ? body.behaviors.map(String) : [],
+      ...(typeof identity.role === "string" ? { role: identity.role } : {}),
+      communicationPatterns: Array.isArray(body.communication_patterns)
+        ? body.communication_patterns.map(String)
+        : [],
       voiceConfig,
     },
     graph: { id: service.graphId, version: graphVersion.version, body: graphVersion.body },

@@ -14,6 +14,7 @@ import { FillerAudioCache } from "../pipeline/fillers-audio.js";
 import { produceTurn, type TurnRequest, type TurnUserInput } from "../pipeline/turn.js";
 import type { Store } from "../store/types.js";
 import { loadServiceContext, type ServiceContext } from "./context.js";
+import { loadConversationHistory } from "./history.js";
 import type { ConversationLeases, Lease } from "./leases.js";
 import type { ConversationLimits } from "./limits.js";
 
@@ -264,6 +265,7 @@ export class ConversationService {
       ...turn,
       agent: engines.agent,
       conversation,
+      history: await loadConversationHistory(this.deps.store, conversation),
       user: principal.user,
       persona: context.persona,
       graph: context.graph,

@@ -9,6 +9,10 @@ export interface AgentPersona {
   /** Free-text background and behaviour from the agent version; may be empty. */
   background: string;
   behaviors: string[];
+  /** The identity's role, e.g. "Receptionist at Maple Clinic"; absent when the version has none. */
+  role?: string;
+  /** The agent version's `communication_patterns`. */
+  communicationPatterns?: string[];
   /** The agent version's `voice_config`, or null when it has none. */
   voiceConfig: { voice_id: string; stability?: number; similarity_boost?: number; style?: number } | null;
 }

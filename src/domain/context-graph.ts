@@ -8,6 +8,19 @@ export interface ExitCondition {
   next_state: string | [string, string];
 }
 
+/** The spec's `ToolCallSpec`: a tool a state may call, with its fillers and result persistence. */
+export interface ToolCallSpec {
+  /** 24 hex digits, the id the tool is registered under. */
+  tool_id: string;
+  /** A Python packaging version constraint, e.g. `>=1.0` (checked against the registered version). */
+  version_constraint: string;
+  additional_instruction?: string;
+  audio_fillers?: string[];
+  audio_filler_triggered_after?: number;
+  /** `ephemeral`: this turn only; `persisted`/`persisted-preferred`: later turns see the result too. */
+  result_persistence?: "ephemeral" | "persisted-preferred" | "persisted";
+}
+
 export interface GraphState {
   type: "action" | "decision" | "reflection" | "tool-call" | "recall" | "annotation";
   name: string;
@@ -18,6 +31,22 @@ export interface GraphState {
   audio_fillers?: string[];
   audio_filler_triggered_after?: number;
   problem?: string;
+  /** Action states. */
+  action_guidelines?: string[];
+  boundary_constraints?: string[];
+  intra_state_navigation_guidelines?: string[];
+  action_tool_call_specs?: ToolCallSpec[];
+  exit_condition_tool_call_specs?: ToolCallSpec[];
+  /** Decision states. */
+  decision_guidelines?: string[];
+  /** Tool-call states: the tool the state calls, and how its parameters are generated. */
+  designated_tool?: ToolCallSpec;
+  designated_tool_call_params_generation_audio_fillers?: string[];
+  designated_tool_call_params_generation_audio_filler_triggered_after?: number;
+  designated_tool_call_objective?: string;
+  designated_tool_call_context?: string;
+  designated_tool_call_guidances?: string[];
+  designated_tool_call_validations?: string[];
 }
 
 export interface GraphBody {
@@ -25,6 +54,9 @@ export interface GraphBody {
   new_user_initial_state: string;
   returning_user_initial_state: string;
   terminal_state: string;
+  global_action_guidelines?: string[];
+  global_boundary_constraints?: string[];
+  global_intra_state_navigation_guidelines?: string[];
 }
 
 export function asGraphBody(body: { [key: string]: unknown }): GraphBody {

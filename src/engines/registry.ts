@@ -78,5 +78,5 @@ export async function warmUpEngines(engines: Engines): Promise<void> {
 }
 
 export async function closeEngines(engines: Engines): Promise<void> {
-  await Promise.all([engines.stt.close?.(), engines.tts.close?.()]);
+  await Promise.all([engines.agent.close?.(), engines.stt.close?.(), engines.tts.close?.()]);
 }

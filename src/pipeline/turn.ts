@@ -6,6 +6,7 @@ import type {
   AgentPersona,
   AgentTurnInput,
   ContextGraph,
+  ConversationEntry,
 } from "../engines/agent/types.js";
 import type { SttEngine } from "../engines/stt/types.js";
 import type { TtsEngine } from "../engines/tts/types.js";
@@ -55,6 +56,11 @@ export interface TurnRequest {
   user: TurnUser;
   persona: AgentPersona;
   graph: ContextGraph;
+  /**
+   * The conversation before this turn, oldest first (the store keeps only the heard part of an
+   * interrupted reply, so that is what the agent remembers).
+   */
+  history: ConversationEntry[];
   /** Null when the agent speaks first or the user skips. */
   userInput: TurnUserInput | null;
   /** External events inserted before the user message, oldest first. */
@@ -212,7 +218,7 @@ async function produce(
       recognition = await recognizeUtterance({
         pcm: input.pcm,
         stt: options.stt,
-        expectedPhrases: request.agent.expectedUserReplies(request.graph, conversation.agentState),
+        expectedPhrases: request.agent.expectedUserReplies?.(request.graph, conversation.agentState) ?? null,
         signal,
         maxDurationMs: options.maxDurationMs,
         onGrammarFailure: options.onGrammarFailure,
@@ -247,6 +253,11 @@ async function produce(
     persona: request.persona,
     graph: request.graph,
     state: conversation.agentState,
+    currentStateName:
+      typeof conversation.agentState?.current_state === "string"
+        ? conversation.agentState.current_state
+        : null,
+    history: request.history,
     userMessage:
       userText ??
       (request.externalEvents.length > 0
@@ -260,6 +271,10 @@ async function produce(
   const fillers = fillerTimerOf(request, agentMessageId, emit);
   const reply = new ReplyWriter(request, agentMessageId, emit, onSynthesisFailure);
   const actions: AgentActionEvent["action"][] = [];
+  const fragments = new FragmentDeriver(async (action) => {
+    actions.push(action);
+    await emit({ type: "agent-action", action });
+  });
   await emit({ type: "stage", stage: "agent-started" });
   try {
     for await (const event of request.agent.runTurn(agentInput, { signal })) {
@@ -279,9 +294,11 @@ async function produce(
         case "text-delta":
           // The answer has begun: no filler may follow it.
           fillers?.answerStarted();
+          await fragments.push(event.text);
           await reply.push(event.text);
           break;
         case "done": {
+          await fragments.finish();
           await emit({ type: "stage", stage: "agent-done" });
           await reply.finish();
           signal.throwIfAborted();
@@ -330,6 +347,39 @@ function fillerTimerOf(request: TurnRequest, messageId: string, emit: Emit): Fil
     emit: (filler) => emit({ type: "filler", messageId, ...filler }),
     onError: fillers.onError,
   });
+}
+
+/**
+ * The spec's `engage-user-message-fragment-generated` actions, derived from the agent's text deltas:
+ * one fragment per delta, held back by one so that the last can say `is_final`.
+ */
+class FragmentDeriver {
+  private pending: string | undefined;
+  private index = 0;
+
+  constructor(private readonly emitAction: (action: AgentActionEvent["action"]) => Promise<void>) {}
+
+  async push(text: string): Promise<void> {
+    await this.flush(false);
+    this.pending = text;
+  }
+
+  async finish(): Promise<void> {
+    await this.flush(true);
+  }
+
+  private async flush(isFinal: boolean): Promise<void> {
+    if (this.pending === undefined) return;
+    const fragment = this.pending;
+    this.pending = undefined;
+    await this.emitAction({
+      type: "engage-user-message-fragment-generated",
+      index: this.index,
+      fragment,
+      is_final: isFinal,
+    });
+    this.index += 1;
+  }
 }
 
 /**

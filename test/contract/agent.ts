@@ -8,6 +8,7 @@ import type {
   AgentTurnDone,
   AgentTurnInput,
 } from "../../src/engines/agent/types.js";
+import { CLOCK_TOOL_ID } from "../../src/engines/agent/tools/clock-tool.js";
 import { expectSchemaMatch } from "../helpers/spec-validator.js";
 
 export interface ContractOptions {
@@ -17,16 +18,61 @@ export interface ContractOptions {
 const graph = { id: "a".repeat(24), version: 1, body: demoGraphVersionBody };
 const versionInfo = [graph.id, graph.version];
 
+/** A graph whose opening walks through a tool-call state that asks the built-in clock. */
+const clockGraph = {
+  id: "b".repeat(24),
+  version: 2,
+  body: {
+    new_user_initial_state: "look_up_time",
+    returning_user_initial_state: "look_up_time",
+    terminal_state: "end",
+    states: [
+      {
+        type: "tool-call",
+        name: "look_up_time",
+        next_state: "tell_time",
+        designated_tool: {
+          tool_id: CLOCK_TOOL_ID,
+          version_constraint: ">=1.0",
+          additional_instruction: "Use the caller's time zone.",
+          audio_fillers: ["Let me look at the clock."],
+          audio_filler_triggered_after: 1,
+          result_persistence: "ephemeral",
+        },
+        designated_tool_call_params_generation_audio_fillers: [],
+        designated_tool_call_params_generation_audio_filler_triggered_after: 2,
+        designated_tool_call_objective: "Find the current time.",
+        designated_tool_call_context: "The caller wants to know the time.",
+        designated_tool_call_guidances: [],
+        designated_tool_call_validations: [],
+        tool_call_specs: [],
+      },
+      {
+        type: "action",
+        name: "tell_time",
+        objective: "Tell the caller the current time.",
+        actions: ["It is {{time|some time}} on {{weekday|a day}}."],
+        exit_conditions: [{ description: "The user says anything", next_state: "end" }],
+      },
+      { type: "action", name: "end", actions: ["Bye."], exit_conditions: [] },
+    ],
+  },
+};
+const clockVersionInfo = [clockGraph.id, clockGraph.version];
+
 function input(
   state: AgentConversationState | null,
   text: string | null,
   isReturningUser = false,
+  turnGraph: AgentTurnInput["graph"] = graph,
 ): AgentTurnInput {
   return {
     conversationId: "c".repeat(24),
     persona: { name: "Ada", background: "", behaviors: [], voiceConfig: null },
-    graph,
+    graph: turnGraph,
     state,
+    currentStateName: typeof state?.current_state === "string" ? state.current_state : null,
+    history: [],
     userMessage: text === null ? null : { kind: "user-message", text },
     isReturningUser,
     user: { firstName: "Sam", lastName: "Lee", timezone: "UTC", preferredLanguage: "eng" },
@@ -53,10 +99,10 @@ const TRANSITIONED = "navigate-state-machine-state-transitioned";
 /**
  * What every turn must show: the actions are the spec's agent actions, navigation happens before the
  * reply is spoken, the state transitions form one chain that ends in the state `done` names, the text
- * deltas and the message fragments each add up to the full message, and exactly one `done` ends it.
- * Returns the `done`.
+ * deltas add up to the full message (the engine leaves message fragments to the turn), every step that
+ * starts ends, and exactly one `done` ends it. Returns the `done`.
  */
-function expectWellFormedTurn(events: AgentEvent[]): AgentTurnDone {
+function expectWellFormedTurn(events: AgentEvent[], info: unknown[] = versionInfo): AgentTurnDone {
   expect(events.filter((e) => e.kind === "done")).toHaveLength(1);
   const done = events.at(-1);
   if (done?.kind !== "done") throw new Error(`the turn ended with ${done?.kind ?? "nothing"}, not done`);
@@ -77,8 +123,8 @@ function expectWellFormedTurn(events: AgentEvent[]): AgentTurnDone {
 
   const transitions = ofActionType(events, TRANSITIONED);
   for (const [i, transition] of transitions.entries()) {
-    expect(transition.next_state_state_machine_version_info).toEqual(versionInfo);
-    expect(transition.prev_state_state_machine_version_info).toEqual(versionInfo);
+    expect(transition.next_state_state_machine_version_info).toEqual(info);
+    expect(transition.prev_state_state_machine_version_info).toEqual(info);
     if (i > 0) expect(transition.prev_state).toBe(transitions[i - 1]!.next_state);
   }
   if (transitions.length > 0) expect(transitions.at(-1)!.next_state).toBe(done.currentStateName);
@@ -86,11 +132,20 @@ function expectWellFormedTurn(events: AgentEvent[]): AgentTurnDone {
   const deltas = events.flatMap((e) => (e.kind === "text-delta" ? [e.text] : []));
   expect(deltas.every((d) => d.length > 0)).toBe(true);
   expect(deltas.join("")).toBe(done.fullMessage);
-  const fragments = ofActionType(events, "engage-user-message-fragment-generated");
-  expect(fragments.length).toBeGreaterThan(0);
-  expect(fragments.map((f) => f.index)).toEqual(fragments.map((_, i) => i));
-  expect(fragments.map((f) => f.is_final)).toEqual(fragments.map((_, i) => i === fragments.length - 1));
-  expect(fragments.map((f) => f.fragment).join("")).toBe(done.fullMessage);
+  expect(ofActionType(events, "engage-user-message-fragment-generated")).toEqual([]);
+
+  const open = new Map<string, number>();
+  for (const [i, event] of events.entries()) {
+    if (event.kind === "step-started") {
+      expect(open.size).toBe(0);
+      expect(events[i - 1]).toEqual({ kind: "action", action: event.startedEvent });
+      open.set(event.stepId, i);
+    } else if (event.kind === "step-ended") {
+      expect(open.has(event.stepId)).toBe(true);
+      open.delete(event.stepId);
+    }
+  }
+  expect(open.size).toBe(0);
   return done;
 }
 
@@ -129,8 +184,8 @@ export function runContract(name: string, factory: () => AgentEngine, options: C
       expect(String(selected[0]!.exit_condition)).toMatch(/reason for the visit/);
       expect(ofActionType(events, TRANSITIONED)[0]).toMatchObject({
         prev_state: demoGraphVersionBody.new_user_initial_state,
-        next_state: "offer_time",
       });
+      expect(ofActionType(events, TRANSITIONED).at(-1)).toMatchObject({ next_state: "offer_time" });
       expect(done.currentStateName).toBe("offer_time");
       expect(done.conversationCompleted).toBe(false);
     });
@@ -143,6 +198,39 @@ export function runContract(name: string, factory: () => AgentEngine, options: C
       expect(ofActionType(events, TRANSITIONED).at(-1)?.next_state).toBe(demoGraphVersionBody.terminal_state);
       expect(bye.currentStateName).toBe(demoGraphVersionBody.terminal_state);
       expect(bye.conversationCompleted).toBe(true);
+    });
+
+    test("a tool-call state calls its designated tool and reports it as the spec's events", async () => {
+      const events = await collect(factory(), input(null, null, false, clockGraph));
+      const done = expectWellFormedTurn(events, clockVersionInfo);
+      const types = actionsOf(events).map((a) => a.type);
+      const order = [
+        "designated-tool-retrieved",
+        "designated-tool-call-params-generated",
+        "tool-call-started",
+        "tool-call-ended",
+        "navigate-state-machine-tool-call-state-tool-output-available",
+      ].map((type) => types.indexOf(type));
+      expect(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!))).toBe(true);
+      const ended = ofActionType(events, "tool-call-ended")[0]!;
+      expect(ended).toMatchObject({ tool_id: CLOCK_TOOL_ID, tool_version: "1.0.0", tool_round_index: 0 });
+      expect(JSON.parse(String(ended.result))).toHaveProperty("iso");
+      const steps = events.filter((e) => e.kind === "step-started");
+      expect(steps.map((s) => s.startedEvent.type)).toEqual([
+        "designated-tool-retrieved",
+        "tool-call-started",
+      ]);
+      expect(steps[1]).toMatchObject({
+        fillers: ["Let me look at the clock."],
+        fillerTriggeredAfterSeconds: 1,
+      });
+      expect(done.currentStateName).toBe("tell_time");
+    });
+
+    test("close, when the engine has it, resolves", async () => {
+      const engine = factory();
+      await collect(engine, input(null, null));
+      await engine.close?.();
     });
 
     test("an aborted turn ends with the signal's reason and no done", async () => {

@@ -10,6 +10,16 @@ import type { AgentAction, AgentConversationState, AgentPersona, ContextGraph } 
 export type { AgentAction, AgentConversationState, AgentPersona, ContextGraph } from "../../domain/agent.js";
 export type { JsonValue } from "../../domain/json.js";
 
+/** One message of the conversation so far, as the agent should remember it. */
+export interface ConversationEntry {
+  role: "user" | "agent" | "external-event";
+  /**
+   * What was said. For an agent reply the user interrupted, only the part the user heard (the stored
+   * message keeps only that prefix).
+   */
+  text: string;
+}
+
 export interface AgentTurnInput {
   conversationId: string;
   /** Persona of the agent version in the service's version set. */
@@ -17,6 +27,13 @@ export interface AgentTurnInput {
   graph: ContextGraph;
   /** The state written by the previous turn's `done`, or null for the conversation's first turn. */
   state: AgentConversationState | null;
+  /** Name of the context graph state the conversation is in, or null before the first turn. */
+  currentStateName: string | null;
+  /**
+   * The conversation before this turn, oldest first (at most the last `MAX_HISTORY_ENTRIES`). This
+   * turn's user message is not in it: it is `userMessage`.
+   */
+  history: ConversationEntry[];
   /**
    * The user's message for this turn. `null` on the opening turn of a conversation (the agent speaks
    * first) and for `skip`. External events arrive as kind `external-event` with their text.
@@ -40,7 +57,10 @@ export interface AgentActionEvent {
   action: AgentAction;
 }
 
-/** A piece of the reply text, in order; pieces concatenated form the full message. */
+/**
+ * A piece of the reply text, in order; pieces concatenated form the full message. Engines do not emit
+ * the spec's `engage-user-message-fragment-generated` actions: the turn derives them from these deltas.
+ */
 export interface AgentTextDelta {
   kind: "text-delta";
   text: string;
@@ -60,9 +80,14 @@ export interface AgentTurnDone {
 }
 
 /**
- * A long-running step has started: a place in the graph where the agent may stall (tool call, decision,
- * reflection, tool parameter generation) with its authored fillers. The turn runner starts the filler
- * timer on it and cancels the timer at `step-ended` with the same `stepId`.
+ * A long-running step has started: a place in the graph where the agent may stall (a tool call, a
+ * decision, tool parameter generation, a slow model call) with its authored fillers. The turn runner
+ * starts the filler timer on it and cancels the timer at `step-ended` with the same `stepId`.
+ *
+ * Shape (unchanged by contract v2): `stepId` is unique within the turn; `startedEvent` is the action
+ * event that announced the step and was yielded just before; every `step-started` is followed by exactly
+ * one `step-ended` with the same `stepId` before `done`, also when the step failed (a failed tool call
+ * ends its step, then reports the failure in `tool-call-ended`). Steps do not nest.
  */
 export interface AgentStepStarted {
   kind: "step-started";
@@ -88,7 +113,12 @@ export interface AgentCapabilities {
   streamsText: boolean;
   /** Languages the engine can converse in, as BCP 47 tags or "*" for any. */
   languages: string[];
+  /** True when the engine implements `expectedUserReplies` (grammar hints for speech recognition). */
+  grammarHints: boolean;
 }
+
+/** Most entries of `AgentTurnInput.history` the turn hands an engine (the most recent ones). */
+export const MAX_HISTORY_ENTRIES = 40;
 
 export interface AgentEngine {
   readonly name: string;
@@ -99,11 +129,13 @@ export interface AgentEngine {
    */
   runTurn(input: AgentTurnInput, options: { signal: AbortSignal }): AsyncIterable<AgentEvent>;
   /**
-   * The phrases the user is expected to say next in the given state (for example the answers a decision
-   * state's exit conditions describe), or null when the answer is open. Speech recognition uses this to
-   * try a grammar first.
+   * Optional capability (`capabilities.grammarHints`): the phrases the user is expected to say next in
+   * the given state (for example the answers a decision state's exit conditions describe), or null when
+   * the answer is open. Speech recognition uses this to try a grammar first.
    */
-  expectedUserReplies(graph: ContextGraph, state: AgentConversationState | null): string[] | null;
+  expectedUserReplies?(graph: ContextGraph, state: AgentConversationState | null): string[] | null;
   /** Compiles and loads what the first turn would otherwise wait for. */
   warmUp?(): Promise<void>;
+  /** Releases models, sockets and workers; the engine is not used afterwards. */
+  close?(): Promise<void>;
 }

@@ -64,7 +64,7 @@ export function registerConversationExtras(app: FastifyInstance, deps: AppDeps, 
       ensureNotInMaintenance(deps);
       const { conversation } = await loadInteraction(principal, request.params);
       const context = await loadConversationContext(deps.store, conversation);
-      const expected = deps.engines.agent.expectedUserReplies(context.graph, conversation.agentState);
+      const expected = deps.engines.agent.expectedUserReplies?.(context.graph, conversation.agentState);
       return { recommended_responses: (expected ?? []).slice(0, 5) };
     },
   );

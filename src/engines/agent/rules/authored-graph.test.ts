@@ -26,6 +26,8 @@ async function openingReply(action: string): Promise<string> {
       graph: { id: "a".repeat(24), version: 1, body },
       state: null,
       userMessage: null,
+      currentStateName: null,
+      history: [],
       isReturningUser: false,
       user: { firstName: "Sam", lastName: "Lee", timezone: "UTC", preferredLanguage: "en-US" },
       now: new Date("2026-11-24T09:00:00Z"),

@@ -1,8 +1,8 @@
-import { RulesAgentEngine } from "./rules-engine.js";
+import { RulesAgentEngine, type RulesAgentOptions } from "./rules-engine.js";
 
 /** The offline default agent: rules over the service's context graph (no model, no network). */
-export function createRulesAgentEngine(): RulesAgentEngine {
-  return new RulesAgentEngine();
+export function createRulesAgentEngine(options: RulesAgentOptions = {}): RulesAgentEngine {
+  return new RulesAgentEngine(options);
 }
 
 export { RulesAgentEngine };

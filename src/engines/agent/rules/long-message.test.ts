@@ -89,6 +89,8 @@ describe("the rules engine on hostile messages", () => {
           graph,
           state,
           userMessage: text === null ? null : { kind: "user-message", text },
+          currentStateName: null,
+          history: [],
           isReturningUser: false,
           user: { firstName: "Sam", lastName: "Lee", timezone: "UTC", preferredLanguage: "en-US" },
           now: new Date("2026-11-24T09:00:00Z"),

@@ -13,6 +13,8 @@ async function turn(state: AgentConversationState | null, text: string | null, r
     graph,
     state,
     userMessage: text === null ? null : { kind: "user-message", text },
+    currentStateName: null,
+    history: [],
     isReturningUser: returning,
     user: { firstName: "Sam", lastName: "Lee", timezone: "UTC", preferredLanguage: "en-US" },
     now: new Date("2026-11-24T09:00:00Z"),
