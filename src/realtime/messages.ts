@@ -182,3 +182,9 @@ function definedFields<T extends Record<string, unknown>>(
     [K in keyof T]?: Exclude<T[K], undefined>;
   };
 }
+
+/** The WebSocket close code of a fatal error: 4000 + its HTTP status, as docs/realtime.md lists. */
+export function closeCodeOf(error: AppError): number {
+  if (error.httpStatus >= 500 && error.code !== "service_unavailable") return CLOSE.internal;
+  return 4000 + error.httpStatus;
+}

@@ -4,7 +4,8 @@ import { authenticate, requirePermission } from "../http/auth.js";
 import type { AppDeps } from "../http/deps.js";
 import { actionFilterFor } from "../http/routes/conversation-guards.js";
 import { AppError, toAppError } from "../lib/app-error.js";
-import { closeCodeOf, RealtimeSession, type SessionOptions } from "./session.js";
+import { closeCodeOf } from "./messages.js";
+import { RealtimeSession, type SessionOptions } from "./session.js";
 
 /** Frames larger than this close the socket with 1009. */
 export const MAX_FRAME_BYTES = 1024 * 1024;

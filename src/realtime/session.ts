@@ -1,28 +1,29 @@
 import type { WebSocket } from "ws";
-import type { ConversationService, Delivery, InteractionInput } from "../conversation/service.js";
-import { newId } from "../domain/ids.js";
+import type { ConversationService, InteractionInput, TurnOptions } from "../conversation/service.js";
 import type { Principal } from "../domain/principal.js";
-import type { ConversationEvent, Recognition, Utterance as SpokenPiece } from "../domain/turn-events.js";
-import { encodeMp3Piece, encodePcm16 } from "../engines/codec/encoders.js";
+import type { ConversationEvent, Recognition } from "../domain/turn-events.js";
 import type { SttEngine } from "../engines/stt/types.js";
 import type { VadEngine } from "../engines/vad/types.js";
 import { AppError, isAbortError, toAppError } from "../lib/app-error.js";
-import { AsyncQueue } from "../lib/async-queue.js";
 import { LatencyReport } from "../observability/latency-report.js";
 import type { TurnMetrics } from "../observability/metrics.js";
-import { recognizeUtterance } from "../pipeline/voice-input.js";
 import type { ActionFilter } from "../protocol/events.js";
 import { wireEventOf } from "../protocol/wire.js";
-import { AudioPacer, type PacedChunk } from "./audio-pacer.js";
+import { AgentAudioOutput } from "./agent-audio.js";
+import { speechInterruptsReply } from "./barge-in.js";
 import {
   type ClientMessage,
   CLOSE,
+  closeCodeOf,
   type InputAudioConfig,
   parseClientMessage,
   vadSettings,
 } from "./messages.js";
-import { DEFAULT_VAD_SETTINGS, TurnDetector, type VadSettings } from "./turn-detector.js";
-import { AudioHistory, InputResampler, pcm16FromBytes, SESSION_RATE_HZ, Utterance } from "./user-audio.js";
+import { Outbox } from "./outbox.js";
+import { ReplyPlayback } from "./reply-playback.js";
+import { SpeechInput } from "./speech-input.js";
+import { DEFAULT_VAD_SETTINGS } from "./turn-detector.js";
+import { SESSION_RATE_HZ, type Utterance } from "./user-audio.js";
 
 /** What a session needs from the server. */
 export interface SessionDeps {
@@ -44,43 +45,23 @@ export interface SessionOptions {
   includeLatencyReport: boolean;
 }
 
-/** More unprocessed input audio than this closes the session with 1013 (overloaded). */
-const MAX_INPUT_BACKLOG_MS = 10_000;
 const START_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 20_000;
 const TIMEOUT_WARNING_S = 15;
-
-/** One reply on its way out, with what is needed to cut it where the user stopped listening. */
-interface ActiveTurn {
-  controller: AbortController;
-  pacer: AudioPacer | undefined;
-  messageId: string | undefined;
-  interactionId: string | undefined;
-  pieces: SpokenPiece[];
-  /** Set once production has ended and the reply waits to play out. */
-  production: "running" | "delivering";
-  interrupt: (heardMs: number) => void;
-  /** The user's words of this turn, carried into the next turn when the reply is rolled back. */
-  userText: string;
-  playedMs: number | undefined;
-  /** Audio chunks of this reply sent so far (their sequence numbers). */
-  audioChunksSent: number;
-  /** Removes the turn's listener from the connection's signal once the turn is over. */
-  detach: () => void;
-  done: Promise<void>;
-}
 
 /**
  * One real-time conversation over a WebSocket (docs/realtime.md): text and audio in, VAD turn-taking,
  * the agent's reply streamed and paced, barge-in that keeps only what was heard. Turns run through the
  * conversation service, as over HTTP; the connection's controller is the parent of every reply's.
+ * The user's audio is `SpeechInput`'s; each reply's audio is a `ReplyPlayback`'s, sent through the one
+ * `AgentAudioOutput`; whether speech interrupts a reply is `speechInterruptsReply`'s decision.
  */
 export class RealtimeSession {
-  private seq = 0;
+  private readonly outbox: Outbox;
+  private readonly agentAudio: AgentAudioOutput;
   private readonly connection = new AbortController();
+  private readonly speech: SpeechInput;
   private conversationId: string | undefined;
-  private vadMode = false;
-  private vad: VadSettings = DEFAULT_VAD_SETTINGS;
   private inputAudio: InputAudioConfig = {
     type: "pcm",
     frame_rate: SESSION_RATE_HZ,
@@ -93,17 +74,11 @@ export class RealtimeSession {
   private readonly startTimer: NodeJS.Timeout;
   private pingTimer: NodeJS.Timeout | undefined;
   private missedPongs = 0;
-  private turn: ActiveTurn | undefined;
+  /** The reply running or playing now. */
+  private turn: ReplyPlayback | undefined;
   private turnQueue: Promise<void> = Promise.resolve();
-  private utterance: Utterance | undefined;
   private carriedText = "";
   private externalEvents: { text: string; timestamp: string }[] = [];
-  private readonly history = new AudioHistory();
-  private resampler: InputResampler | undefined;
-  private readonly input = new AsyncQueue<Int16Array>();
-  private backlogSamples = 0;
-  private vadInput: AsyncQueue<Int16Array> | undefined;
-  private detector: TurnDetector | undefined;
   private closing = false;
 
   constructor(
@@ -112,6 +87,37 @@ export class RealtimeSession {
     private readonly options: SessionOptions,
     private readonly deps: SessionDeps,
   ) {
+    this.outbox = new Outbox(socket);
+    this.agentAudio = new AgentAudioOutput(this.outbox, options.audioFormat);
+    this.speech = new SpeechInput(
+      {
+        stt: deps.stt,
+        vad: deps.vad,
+        maxAudioDurationMs: deps.maxAudioDurationMs,
+        signal: this.connection.signal,
+      },
+      {
+        speechStarted: (utteranceId, audioStartMs) => {
+          this.touch();
+          this.send("server.vad-speech-started", { utterance_id: utteranceId, audio_start_ms: audioStartMs });
+        },
+        speechConfirmed: (utteranceId, startMs, confirmedAtMs) => {
+          const speech = { utteranceId, startMs, confirmedAtMs };
+          if (speechInterruptsReply(speech, this.turn, this.speech.vadSettings)) this.interruptReply();
+        },
+        blip: (utteranceId, reason) =>
+          this.send("server.vad-speech-reset-zero", { utterance_id: utteranceId, reason }),
+        speechEnded: (utteranceId, audioEndMs) =>
+          this.send("server.vad-speech-ended", { utterance_id: utteranceId, audio_end_ms: audioEndMs }),
+        utteranceEnded: (utterance, recognition) => this.enqueueSpokenTurn(utterance, recognition),
+        partialTranscript: (utteranceId, text) =>
+          this.send("server.user-transcript-partial", { utterance_id: utteranceId, text }),
+        failed: (error, closeCode) => {
+          if (this.connection.signal.aborted) return;
+          this.fail(toAppError(error), closeCode === "overloaded" ? CLOSE.overloaded : CLOSE.internal);
+        },
+      },
+    );
     this.startTimer = setTimeout(
       () => this.fail(new AppError("request_timeout", "No start-conversation within 10 s"), 4408),
       START_TIMEOUT_MS,
@@ -128,7 +134,6 @@ export class RealtimeSession {
       this.missedPongs += 1;
       socket.ping();
     }, PING_INTERVAL_MS);
-    this.runInputLoop().catch((error: unknown) => this.fail(toAppError(error), CLOSE.internal));
   }
 
   /** Closes after the running turn, with `code` (1001 when the server shuts down). */
@@ -138,9 +143,7 @@ export class RealtimeSession {
   }
 
   private send(type: string, body: Record<string, unknown> = {}): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    this.seq += 1;
-    this.socket.send(JSON.stringify({ ...body, type, seq: this.seq }));
+    this.outbox.send(type, body);
   }
 
   private sendError(error: AppError, fatal: boolean, clientEventId?: unknown): void {
@@ -171,10 +174,7 @@ export class RealtimeSession {
     clearTimeout(this.warnTimer);
     clearInterval(this.pingTimer);
     this.connection.abort(new DOMException("The client closed the connection", "AbortError"));
-    this.utterance?.cancel(this.connection.signal.reason);
-    this.input.close();
-    this.vadInput?.close();
-    this.resampler?.close();
+    this.speech.close(this.connection.signal.reason);
     if (this.conversationId !== undefined && this.deps.registry.get(this.conversationId) === this) {
       this.deps.registry.delete(this.conversationId);
     }
@@ -187,7 +187,7 @@ export class RealtimeSession {
         this.fail(new AppError("bad_request", "Send client.start-conversation first"), CLOSE.protocolMisuse);
         return;
       }
-      this.onAudio(data);
+      this.speech.push(data);
       return;
     }
     const text = data.toString("utf8");
@@ -229,7 +229,7 @@ export class RealtimeSession {
           return;
         }
         this.interruptReply();
-        this.enqueueTurn(message.text, {
+        this.enqueueTextTurn(message.text, {
           format: "text",
           kind: "user-message",
           text: message.text,
@@ -237,18 +237,18 @@ export class RealtimeSession {
         });
         return;
       case "client.new-audio-message":
-        if (message.audio === null) {
-          if (!this.vadMode) this.endUtterance();
-          return;
-        }
-        this.onAudio(Buffer.from(message.audio, "base64"));
+        if (message.audio === null) this.speech.endOfAudio();
+        else this.speech.push(Buffer.from(message.audio, "base64"));
         return;
-      case "client.switch-vad-mode":
-        this.vadMode = message.vad_mode;
-        this.vad = message.vad === undefined ? this.vad : vadSettings(message.vad, this.vad);
-        this.detector = this.vadMode ? new TurnDetector(this.vad) : undefined;
-        this.send("server.vad-mode-switched", { vad_mode: this.vadMode, vad: this.vad });
+      case "client.switch-vad-mode": {
+        const settings =
+          message.vad === undefined
+            ? this.speech.vadSettings
+            : vadSettings(message.vad, this.speech.vadSettings);
+        this.speech.setMode(message.vad_mode, settings);
+        this.send("server.vad-mode-switched", { vad_mode: message.vad_mode, vad: settings });
         return;
+      }
       case "client.extend-timeout":
         this.touch(message.seconds);
         return;
@@ -276,15 +276,15 @@ export class RealtimeSession {
     if (this.conversationId !== undefined)
       throw new AppError("conflict", "The conversation has already started");
     clearTimeout(this.startTimer);
-    this.vadMode = message.vad_mode ?? false;
-    this.vad = message.vad === undefined ? DEFAULT_VAD_SETTINGS : vadSettings(message.vad);
-    this.detector = this.vadMode ? new TurnDetector(this.vad) : undefined;
+    const vadMode = message.vad_mode ?? false;
+    const vad = message.vad === undefined ? DEFAULT_VAD_SETTINGS : vadSettings(message.vad);
+    this.speech.setMode(vadMode, vad);
     this.inputAudio = message.request_audio_config ?? this.inputAudio;
     this.idleTimeoutS = message.idle_timeout_s ?? this.idleTimeoutS;
-    this.resampler = new InputResampler(this.inputAudio.frame_rate);
+    this.speech.start(this.inputAudio.frame_rate);
     const settings = () => ({
-      vad_mode: this.vadMode,
-      vad: this.vad,
+      vad_mode: this.speech.isVadMode,
+      vad: this.speech.vadSettings,
       idle_timeout_s: this.idleTimeoutS,
       input_audio: { format: "pcm", sample_rate_hz: this.inputAudio.frame_rate },
       output_audio: { format: this.options.audioFormat, sample_rate_hz: SESSION_RATE_HZ },
@@ -369,112 +369,10 @@ export class RealtimeSession {
     return events;
   }
 
-  // ---- user audio -------------------------------------------------------------------------------
+  // ---- turns ------------------------------------------------------------------------------------
 
-  private onAudio(bytes: Buffer): void {
-    const samples = pcm16FromBytes(bytes);
-    this.backlogSamples += (samples.length * SESSION_RATE_HZ) / this.inputAudio.frame_rate;
-    if ((this.backlogSamples * 1000) / SESSION_RATE_HZ > MAX_INPUT_BACKLOG_MS) {
-      this.fail(
-        new AppError("service_unavailable", "More than 10 s of input audio is waiting"),
-        CLOSE.overloaded,
-      );
-      return;
-    }
-    this.input.push(samples);
-  }
-
-  /** Input audio in order: to 16 kHz, into the history, the open utterance and the VAD. */
-  private async runInputLoop(): Promise<void> {
-    for await (const raw of this.input) {
-      const samples = (await this.resampler?.process(raw)) ?? raw;
-      this.history.push(samples);
-      if (this.vadMode) {
-        this.utterance?.push(samples);
-        this.feedVad(samples);
-      } else {
-        this.backlogSamples = Math.max(0, this.backlogSamples - samples.length);
-        if (this.utterance === undefined)
-          this.startUtterance(this.history.nowMs() - (samples.length * 1000) / SESSION_RATE_HZ);
-        else this.utterance.push(samples);
-      }
-    }
-  }
-
-  private feedVad(samples: Int16Array): void {
-    if (this.vadInput === undefined) {
-      const input = new AsyncQueue<Int16Array>();
-      this.vadInput = input;
-      this.runVadLoop(input).catch((error: unknown) => {
-        if (!this.connection.signal.aborted) this.fail(toAppError(error), CLOSE.internal);
-      });
-    }
-    this.vadInput.push(samples);
-  }
-
-  private async runVadLoop(input: AsyncQueue<Int16Array>): Promise<void> {
-    const frameSamples = (this.deps.vad.frameDurationMs * SESSION_RATE_HZ) / 1000;
-    for await (const frame of this.deps.vad.process(input, { signal: this.connection.signal })) {
-      this.backlogSamples = Math.max(0, this.backlogSamples - frameSamples);
-      for (const event of this.detector?.push(frame) ?? []) {
-        if (event.type === "onset") {
-          this.touch();
-          this.startUtterance(event.paddedStartMs);
-          this.send("server.vad-speech-started", {
-            utterance_id: this.utterance?.id,
-            audio_start_ms: Math.round(event.paddedStartMs),
-          });
-        } else if (event.type === "confirmed") {
-          if (this.vad.interrupt_response) this.interruptReply();
-        } else if (event.type === "reset") {
-          const id = this.utterance?.id;
-          this.utterance?.cancel(new DOMException("A blip, not speech", "AbortError"));
-          this.utterance = undefined;
-          this.send("server.vad-speech-reset-zero", { utterance_id: id, reason: event.reason });
-        } else {
-          this.send("server.vad-speech-ended", {
-            utterance_id: this.utterance?.id,
-            audio_end_ms: Math.round(event.endMs),
-          });
-          this.endUtterance();
-        }
-      }
-    }
-  }
-
-  private startUtterance(fromMs: number): void {
-    this.utterance?.cancel(new DOMException("A new utterance started", "AbortError"));
-    const utterance = new Utterance(newId());
-    this.utterance = utterance;
-    utterance.push(this.history.since(fromMs));
-    const stop = () => utterance.controller.abort(this.connection.signal.reason);
-    this.connection.signal.addEventListener("abort", stop, { once: true });
-    const signal = utterance.controller.signal;
-    const recognition = recognizeUtterance({
-      pcm: utterance.pcm,
-      stt: this.deps.stt,
-      expectedPhrases: null,
-      signal,
-      maxDurationMs: this.deps.maxAudioDurationMs,
-      inputEndedAt: () => utterance.inputEndedAt(),
-      onPartial: (text) => this.send("server.user-transcript-partial", { utterance_id: utterance.id, text }),
-    });
-    recognition
-      .catch(() => undefined)
-      .finally(() => this.connection.signal.removeEventListener("abort", stop))
-      .catch(() => undefined);
-    this.recognitions.set(utterance, recognition);
-  }
-
-  private readonly recognitions = new Map<Utterance, Promise<Recognition>>();
-
-  private endUtterance(): void {
-    const utterance = this.utterance;
-    if (utterance === undefined) return;
-    this.utterance = undefined;
-    utterance.end();
-    const recognition = this.recognitions.get(utterance)!;
-    this.recognitions.delete(utterance);
+  /** A spoken turn: waits for the utterance's transcript, then runs the interaction. */
+  private enqueueSpokenTurn(utterance: Utterance, recognition: Promise<Recognition>): void {
     const turn = this.newTurn("");
     this.turnQueue = this.turnQueue
       .catch(() => undefined)
@@ -505,9 +403,7 @@ export class RealtimeSession {
     return { ...recognition, text };
   }
 
-  // ---- turns ------------------------------------------------------------------------------------
-
-  private enqueueTurn(userText: string, input: Extract<InteractionInput, { format: "text" }>): void {
+  private enqueueTextTurn(userText: string, input: Extract<InteractionInput, { format: "text" }>): void {
     const turn = this.newTurn(userText);
     this.turnQueue = this.turnQueue
       .catch(() => undefined)
@@ -519,67 +415,26 @@ export class RealtimeSession {
       });
   }
 
-  private newTurn(userText: string): ActiveTurn {
-    let interrupt: (heardMs: number) => void = () => undefined;
-    const interrupted = new Promise<number>((resolve) => (interrupt = resolve));
-    const turn: ActiveTurn = {
-      controller: new AbortController(),
-      pacer: undefined,
-      messageId: undefined,
-      interactionId: undefined,
-      pieces: [],
-      production: "running",
-      interrupt,
-      userText,
-      playedMs: undefined,
-      audioChunksSent: 0,
-      detach: () => undefined,
-      done: Promise.resolve(),
-    };
-    (turn as ActiveTurn & { interrupted: Promise<number> }).interrupted = interrupted;
-    return turn;
+  private newTurn(userText: string): ReplyPlayback {
+    return new ReplyPlayback(userText, this.outbox, this.agentAudio);
   }
 
-  private turnOptions(turn: ActiveTurn) {
+  private turnOptions(turn: ReplyPlayback): TurnOptions {
     const stop = () => turn.controller.abort(this.connection.signal.reason);
     this.connection.signal.addEventListener("abort", stop, { once: true });
     turn.detach = () => this.connection.signal.removeEventListener("abort", stop);
     return {
       reply: this.options.responseFormat,
       signal: turn.controller.signal,
-      delivered: async (done: {
-        interactionId: string;
-        messageId: string;
-        fullMessage: string;
-      }): Promise<Delivery> => {
-        turn.production = "delivering";
-        turn.interactionId = done.interactionId;
-        turn.messageId = done.messageId;
-        if (turn.pacer === undefined) return { kind: "all" };
-        turn.pacer.end();
-        // Every chunk went out before the reply was known to be complete: a last, empty one says so.
-        if (turn.pacer.pendingChunks === 0) this.sendLastMarker(turn);
-        const interrupted = (turn as ActiveTurn & { interrupted: Promise<number> }).interrupted;
-        const heardMs = await Promise.race([turn.pacer.playedOut.then(() => -1), interrupted]);
-        if (heardMs < 0) return { kind: "all" };
-        const heardText = heardPrefix(done.fullMessage, turn.pieces, heardMs);
-        this.send("server.agent-interrupted", {
-          interaction_id: done.interactionId,
-          message_id: done.messageId,
-          heard_ms: Math.round(heardMs),
-          heard_text: heardText,
-          rolled_back: heardText === "",
-        });
-        if (heardText === "") {
-          this.carriedText = turn.userText;
-          return { kind: "none" };
-        }
-        return { kind: "prefix", text: heardText };
+      delivered: async (done) => {
+        const delivery = await turn.delivered(done);
+        if (delivery.kind === "none") this.carriedText = turn.userText;
+        return delivery;
       },
     };
   }
 
-  private async runTurn(turn: ActiveTurn, input: InteractionInput): Promise<void> {
+  private async runTurn(turn: ReplyPlayback, input: InteractionInput): Promise<void> {
     this.turn = turn;
     try {
       await this.playTurn(
@@ -591,8 +446,8 @@ export class RealtimeSession {
     }
   }
 
-  /** Sends a turn's events as server messages; agent audio goes through the pacer. */
-  private async playTurn(events: AsyncGenerator<ConversationEvent>, turn: ActiveTurn): Promise<void> {
+  /** Sends a turn's events as server messages; agent audio goes to the reply's playback. */
+  private async playTurn(events: AsyncGenerator<ConversationEvent>, turn: ReplyPlayback): Promise<void> {
     this.turn = turn;
     const startedAt = performance.now();
     const latency = this.options.includeLatencyReport ? new LatencyReport(startedAt) : undefined;
@@ -604,25 +459,20 @@ export class RealtimeSession {
         observer.observe(event);
         this.touch();
         if (event.type === "reply-audio") {
-          turn.messageId = event.messageId;
-          turn.pieces.push(event.utterance);
-          turn.pacer ??= new AudioPacer((chunk) => {
-            void this.sendAudio(turn, chunk, turn.audioChunksSent).catch(() => undefined);
-            turn.audioChunksSent += 1;
-          });
-          turn.pacer.push(event.utterance.pcm, event.utterance.sampleRateHz);
+          turn.addAudio(event.messageId, event.utterance);
           continue;
         }
         if (event.type === "complete") {
           if (latency !== undefined)
             this.send("server.latency-report", { ...latency.report(), type: undefined });
+          const heardMs = turn.clockHeardMs();
           this.send("server.interaction-complete", {
             interaction_id: event.interactionId,
             message_id: event.messageId,
             full_message: event.fullMessage,
             conversation_completed: event.conversationCompleted,
             interrupted: event.interrupted === true,
-            heard_ms: turn.pacer === undefined ? null : Math.round(turn.pacer.heardMs()),
+            heard_ms: heardMs === null ? null : Math.round(heardMs),
           });
           observer.finish("completed");
           continue;
@@ -631,7 +481,7 @@ export class RealtimeSession {
         if (wire !== undefined) this.send(`server.${wire.type}`, { ...wire, type: undefined });
       }
     } catch (error) {
-      turn.pacer?.stop();
+      turn.stopAudio();
       if (this.connection.signal.aborted) {
         observer.finish("abandoned");
         return;
@@ -658,84 +508,8 @@ export class RealtimeSession {
     }
   }
 
-  private async sendAudio(turn: ActiveTurn, chunk: PacedChunk, sequence: number): Promise<void> {
-    const isLast =
-      turn.production === "delivering" && chunk.offsetMs + chunk.durationMs >= totalMs(turn.pieces) - 0.5;
-    const bytes =
-      this.options.audioFormat === "mp3"
-        ? await encodeMp3Piece(chunk.pcm, SESSION_RATE_HZ)
-        : encodePcm16(chunk.pcm);
-    this.send("server.new-message", {
-      message_id: turn.messageId,
-      message: Buffer.from(bytes).toString("base64"),
-      sequence_number: sequence,
-      stop: isLast,
-      transcript_alignment: alignmentWithin(turn.pieces, chunk.offsetMs, chunk.offsetMs + chunk.durationMs),
-      audio_offset_ms: Math.round(chunk.offsetMs),
-      duration_ms: Math.round(chunk.durationMs),
-      filler: false,
-    });
-  }
-
-  private sendLastMarker(turn: ActiveTurn): void {
-    this.send("server.new-message", {
-      message_id: turn.messageId,
-      message: "",
-      sequence_number: turn.audioChunksSent,
-      stop: true,
-      transcript_alignment: [],
-      audio_offset_ms: Math.round(turn.pacer?.sentAudioMs ?? 0),
-      duration_ms: 0,
-      filler: false,
-    });
-  }
-
-  /** Barge-in: stops the agent's audio at once and cancels or cuts its reply. */
+  /** Barge-in (speech the policy let through, a text message, `client.interrupt`): stops the reply. */
   private interruptReply(): void {
-    const turn = this.turn;
-    if (turn === undefined) return;
-    if (turn.production === "running") {
-      turn.pacer?.stop();
-      turn.controller.abort(new DOMException("The user interrupted", "AbortError"));
-      return;
-    }
-    if (turn.pacer === undefined) return;
-    const clockMs = turn.pacer.stop();
-    turn.interrupt(turn.playedMs ?? clockMs);
+    this.turn?.interrupt();
   }
-}
-
-function totalMs(pieces: SpokenPiece[]): number {
-  return pieces.reduce((n, p) => n + p.durationMs, 0);
-}
-
-/** The alignment entries whose time falls in [fromMs, toMs). */
-function alignmentWithin(pieces: SpokenPiece[], fromMs: number, toMs: number): [number, string][] {
-  return pieces.flatMap((p) => p.alignment).filter(([ms]) => ms >= fromMs && ms < toMs);
-}
-
-/**
- * The start of `fullMessage` that was heard: each spoken piece is found in the message in order, and
- * a piece counts up to its last character whose alignment time is below `heardMs`.
- */
-export function heardPrefix(fullMessage: string, pieces: SpokenPiece[], heardMs: number): string {
-  let cursor = 0;
-  let heardEnd = 0;
-  for (const piece of pieces) {
-    const at = fullMessage.indexOf(piece.text.trim(), cursor);
-    if (at < 0) break;
-    const heardChars = piece.alignment.filter(([ms]) => ms < heardMs).length;
-    if (heardChars === 0) break;
-    const spoken = Math.min(piece.text.trim().length, heardChars);
-    heardEnd = at + spoken;
-    cursor = at + piece.text.trim().length;
-    if (spoken < piece.text.trim().length) break;
-  }
-  return fullMessage.slice(0, heardEnd).trim();
-}
-
-/** The WebSocket close code of a fatal error: 4000 + its HTTP status, as docs/realtime.md lists. */
-export function closeCodeOf(error: AppError): number {
-  if (error.httpStatus >= 500 && error.code !== "service_unavailable") return CLOSE.internal;
-  return 4000 + error.httpStatus;
 }

@@ -64,8 +64,14 @@ describe("real-time voice over WebSocket", () => {
     const id = created.conversation_id as string;
     await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting");
     client.send({ type: "client.new-text-message", text: "I have a sore throat" });
-    await client.waitFor((m) => m.type === "server.user-message-available", "the user message");
-    const done = await client.next("server.interaction-complete");
+    const userMessage = await client.waitFor(
+      (m) => m.type === "server.user-message-available",
+      "the user message",
+    );
+    const done = await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > userMessage.seq,
+      "the reply",
+    );
     expect(typeof done.full_message).toBe("string");
     const pieces = client.ofType("server.new-message");
     expect(pieces.length).toBeGreaterThan(0);

@@ -1,0 +1,206 @@
+import { newId } from "../domain/ids.js";
+import type { Recognition } from "../domain/turn-events.js";
+import type { SttEngine } from "../engines/stt/types.js";
+import type { VadEngine } from "../engines/vad/types.js";
+import { AppError } from "../lib/app-error.js";
+import { AsyncQueue } from "../lib/async-queue.js";
+import { recognizeUtterance } from "../pipeline/voice-input.js";
+import { DEFAULT_VAD_SETTINGS, TurnDetector, type VadSettings } from "./turn-detector.js";
+import { AudioHistory, InputResampler, pcm16FromBytes, SESSION_RATE_HZ, Utterance } from "./user-audio.js";
+
+/** More unprocessed input audio than this closes the session with 1013 (overloaded). */
+export const MAX_INPUT_BACKLOG_MS = 10_000;
+
+/** What the user's audio produces, for the session to act on. */
+export interface SpeechInputEvents {
+  /** VAD mode: a speech onset; `audioStartMs` includes the prefix padding. */
+  speechStarted(utteranceId: string, audioStartMs: number): void;
+  /** VAD mode: the speech lasted `min_speech_ms`. */
+  speechConfirmed(utteranceId: string, startMs: number, confirmedAtMs: number): void;
+  /** VAD mode: the speech stopped before `min_speech_ms`; no turn. */
+  blip(utteranceId: string | undefined, reason: string): void;
+  /** VAD mode: `silence_duration_ms` of silence after confirmed speech, before the utterance ends. */
+  speechEnded(utteranceId: string | undefined, audioEndMs: number): void;
+  /** The utterance ended (VAD end, or `audio: null` in manual mode); its transcript will follow. */
+  utteranceEnded(utterance: Utterance, recognition: Promise<Recognition>): void;
+  partialTranscript(utteranceId: string, text: string): void;
+  /** The input failed (its backlog overflowed, or the VAD broke): the session ends with `closeCode`. */
+  failed(error: unknown, closeCode: "overloaded" | "internal"): void;
+}
+
+export interface SpeechInputDeps {
+  stt: SttEngine;
+  vad: VadEngine;
+  maxAudioDurationMs: number;
+  /** The connection's signal: aborting it ends recognition and the VAD. */
+  signal: AbortSignal;
+}
+
+/**
+ * The user's audio, in order: resampled to 16 kHz, kept for prefix padding, cut into utterances (by the
+ * VAD, or by `audio: null` in manual mode) and recognized while the user speaks. The input queue is
+ * bounded by the backlog rule: more than 10 s of unprocessed audio fails the session (1013).
+ */
+export class SpeechInput {
+  private vadMode = false;
+  private settings: VadSettings = DEFAULT_VAD_SETTINGS;
+  private detector: TurnDetector | undefined;
+  private utterance: Utterance | undefined;
+  private readonly recognitions = new Map<Utterance, Promise<Recognition>>();
+  private readonly history = new AudioHistory();
+  private resampler: InputResampler | undefined;
+  private inputRateHz = SESSION_RATE_HZ;
+  private readonly input = new AsyncQueue<Int16Array>();
+  private backlogSamples = 0;
+  private vadInput: AsyncQueue<Int16Array> | undefined;
+  private started = false;
+
+  constructor(
+    private readonly deps: SpeechInputDeps,
+    private readonly events: SpeechInputEvents,
+  ) {}
+
+  get isVadMode(): boolean {
+    return this.vadMode;
+  }
+
+  get vadSettings(): VadSettings {
+    return this.settings;
+  }
+
+  /** Starts taking audio at `inputRateHz` (the session's `request_audio_config`). */
+  start(inputRateHz: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.inputRateHz = inputRateHz;
+    this.resampler = new InputResampler(inputRateHz);
+    this.runInputLoop().catch((error: unknown) => this.events.failed(error, "internal"));
+  }
+
+  /** Switches manual / VAD mode; a new detector starts with the new settings. */
+  setMode(vadMode: boolean, settings: VadSettings): void {
+    this.vadMode = vadMode;
+    this.settings = settings;
+    this.detector = vadMode ? new TurnDetector(settings) : undefined;
+  }
+
+  /** Raw PCM16 bytes from the client, at the input rate. */
+  push(bytes: Buffer): void {
+    const samples = pcm16FromBytes(bytes);
+    this.backlogSamples += (samples.length * SESSION_RATE_HZ) / this.inputRateHz;
+    if ((this.backlogSamples * 1000) / SESSION_RATE_HZ > MAX_INPUT_BACKLOG_MS) {
+      this.events.failed(
+        new AppError("service_unavailable", "More than 10 s of input audio is waiting"),
+        "overloaded",
+      );
+      return;
+    }
+    this.input.push(samples);
+  }
+
+  /** Manual mode: `audio: null` ends the user's utterance. */
+  endOfAudio(): void {
+    if (!this.vadMode) this.endUtterance();
+  }
+
+  /** The connection ended: the open utterance and every loop stop. */
+  close(reason: unknown): void {
+    this.utterance?.cancel(reason);
+    this.input.close();
+    this.vadInput?.close();
+    this.resampler?.close();
+  }
+
+  /** Input audio in order: to 16 kHz, into the history, the open utterance and the VAD. */
+  private async runInputLoop(): Promise<void> {
+    for await (const raw of this.input) {
+      const samples = (await this.resampler?.process(raw)) ?? raw;
+      this.history.push(samples);
+      if (this.vadMode) {
+        this.utterance?.push(samples);
+        this.feedVad(samples);
+      } else {
+        this.backlogSamples = Math.max(0, this.backlogSamples - samples.length);
+        if (this.utterance === undefined)
+          this.startUtterance(this.history.nowMs() - (samples.length * 1000) / SESSION_RATE_HZ);
+        else this.utterance.push(samples);
+      }
+    }
+  }
+
+  private feedVad(samples: Int16Array): void {
+    if (this.vadInput === undefined) {
+      const input = new AsyncQueue<Int16Array>();
+      this.vadInput = input;
+      this.runVadLoop(input).catch((error: unknown) => {
+        if (!this.deps.signal.aborted) this.events.failed(error, "internal");
+      });
+    }
+    this.vadInput.push(samples);
+  }
+
+  private async runVadLoop(input: AsyncQueue<Int16Array>): Promise<void> {
+    const frameSamples = (this.deps.vad.frameDurationMs * SESSION_RATE_HZ) / 1000;
+    for await (const frame of this.deps.vad.process(input, { signal: this.deps.signal })) {
+      this.backlogSamples = Math.max(0, this.backlogSamples - frameSamples);
+      for (const event of this.detector?.push(frame) ?? []) {
+        if (event.type === "onset") {
+          this.startUtterance(event.paddedStartMs);
+          this.events.speechStarted(this.utterance!.id, Math.round(event.paddedStartMs));
+        } else if (event.type === "confirmed") {
+          if (this.utterance !== undefined)
+            this.events.speechConfirmed(this.utterance.id, event.startMs, event.atMs);
+        } else if (event.type === "reset") {
+          const id = this.utterance?.id;
+          this.dropUtterance(new DOMException("A blip, not speech", "AbortError"));
+          this.events.blip(id, event.reason);
+        } else {
+          this.events.speechEnded(this.utterance?.id, Math.round(event.endMs));
+          this.endUtterance();
+        }
+      }
+    }
+  }
+
+  private startUtterance(fromMs: number): void {
+    this.dropUtterance(new DOMException("A new utterance started", "AbortError"));
+    const utterance = new Utterance(newId());
+    this.utterance = utterance;
+    utterance.push(this.history.since(fromMs));
+    const stop = () => utterance.controller.abort(this.deps.signal.reason);
+    this.deps.signal.addEventListener("abort", stop, { once: true });
+    const recognition = recognizeUtterance({
+      pcm: utterance.pcm,
+      stt: this.deps.stt,
+      expectedPhrases: null,
+      signal: utterance.controller.signal,
+      maxDurationMs: this.deps.maxAudioDurationMs,
+      inputEndedAt: () => utterance.inputEndedAt(),
+      onPartial: (text) => this.events.partialTranscript(utterance.id, text),
+    });
+    recognition
+      .catch(() => undefined)
+      .finally(() => this.deps.signal.removeEventListener("abort", stop))
+      .catch(() => undefined);
+    this.recognitions.set(utterance, recognition);
+  }
+
+  /** Cancels the open utterance and its recognition. */
+  private dropUtterance(reason: unknown): void {
+    const utterance = this.utterance;
+    if (utterance === undefined) return;
+    this.utterance = undefined;
+    this.recognitions.delete(utterance);
+    utterance.cancel(reason);
+  }
+
+  private endUtterance(): void {
+    const utterance = this.utterance;
+    if (utterance === undefined) return;
+    this.utterance = undefined;
+    utterance.end();
+    const recognition = this.recognitions.get(utterance)!;
+    this.recognitions.delete(utterance);
+    this.events.utteranceEnded(utterance, recognition);
+  }
+}
