@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  DEFAULT_BACKCHANNEL_WORDS,
+  DEFAULT_INTERRUPTION_SETTINGS,
+  FalseInterruptionGuard,
+  interruptionSettings,
+  isBackchannelOnly,
+  judgeSpeech,
+} from "./backchannel-filter.js";
+
+const words = DEFAULT_BACKCHANNEL_WORDS;
+
+describe("isBackchannelOnly", () => {
+  it.each(["mm-hmm", "Yeah.", "okay okay", "Right!", "uh huh", "yeah right", "got it", "m m h m m", ""])(
+    "takes %j as a backchannel",
+    (text) => expect(isBackchannelOnly(text, words)).toBe(true),
+  );
+  it.each(["wait", "yeah but I need Tuesday", "no", "okay stop", "right now please", "I"])(
+    "takes %j as meaningful",
+    (text) => expect(isBackchannelOnly(text, words)).toBe(false),
+  );
+});
+
+describe("judgeSpeech", () => {
+  const settings = DEFAULT_INTERRUPTION_SETTINGS;
+  it("resumes for short speech and backchannels, interrupts for a long meaningful one", () => {
+    expect(judgeSpeech({ text: "stop", speechMs: 300, final: true }, settings)).toBe("resume");
+    expect(judgeSpeech({ text: "yeah okay", speechMs: 900, final: true }, settings)).toBe("resume");
+    expect(judgeSpeech({ text: "", speechMs: 900, final: true }, settings)).toBe("resume");
+    expect(judgeSpeech({ text: "can we do Tuesday", speechMs: 900, final: true }, settings)).toBe(
+      "interrupt",
+    );
+    expect(judgeSpeech({ text: "can we", speechMs: 300, final: false }, settings)).toBe("undecided");
+    expect(judgeSpeech({ text: "can we", speechMs: 600, final: false }, settings)).toBe("interrupt");
+  });
+});
+
+describe("interruptionSettings", () => {
+  it("reads fields over the defaults and refuses bad ones with 422", () => {
+    const read = interruptionSettings({ min_interruption_ms: 700, backchannel_words: ["sí"] });
+    expect(read.min_interruption_ms).toBe(700);
+    expect(read.backchannel_words).toEqual(["sí"]);
+    expect(read.false_interruption_timeout_ms).toBe(1500);
+    expect(() => interruptionSettings({ min_interruption_ms: -1 })).toThrow(/min_interruption_ms/);
+    expect(() => interruptionSettings({ backchannel_words: "yeah" })).toThrow(/backchannel_words/);
+    expect(() => interruptionSettings([])).toThrow(/object/);
+  });
+});
+
+describe("FalseInterruptionGuard", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function guarded() {
+    const calls: string[] = [];
+    const guard = new FalseInterruptionGuard(() => DEFAULT_INTERRUPTION_SETTINGS, {
+      pause: () => calls.push("pause"),
+      resume: () => calls.push("resume"),
+      interrupt: () => calls.push("interrupt"),
+    });
+    return { guard, calls };
+  }
+
+  it("pauses on confirmed speech and resumes after a backchannel", () => {
+    const { guard, calls } = guarded();
+    guard.speechConfirmed("u1");
+    expect(guard.watches("u1")).toBe(true);
+    expect(guard.speechEnded("u1", "mm-hmm", 700)).toBe("resumed");
+    expect(calls).toEqual(["pause", "resume"]);
+    expect(guard.watches("u1")).toBe(false);
+  });
+
+  it("interrupts as soon as a partial says something", () => {
+    const { guard, calls } = guarded();
+    guard.speechConfirmed("u1");
+    guard.partial("u1", "yeah", 600);
+    guard.partial("u1", "yeah can we", 800);
+    expect(calls).toEqual(["pause", "interrupt"]);
+    expect(guard.speechEnded("u1", "yeah can we do Tuesday", 1500)).toBe("interrupted");
+  });
+
+  it("resumes after the timeout when nothing meaningful was said, and still interrupts later", async () => {
+    const { guard, calls } = guarded();
+    guard.speechConfirmed("u1");
+    await vi.advanceTimersByTimeAsync(1499);
+    expect(calls).toEqual(["pause"]);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(calls).toEqual(["pause", "resume"]);
+    guard.partial("u1", "hold on please", 2500);
+    expect(calls).toEqual(["pause", "resume", "interrupt"]);
+  });
+
+  it("resumes when the watched utterance is dropped, and ignores other utterances", () => {
+    const { guard, calls } = guarded();
+    guard.speechConfirmed("u1");
+    guard.partial("u2", "stop everything now", 3000);
+    guard.speechDropped("u2");
+    guard.speechDropped("u1");
+    expect(calls).toEqual(["pause", "resume"]);
+  });
+});

@@ -1,0 +1,226 @@
+import { AppError } from "../lib/app-error.js";
+
+/**
+ * How user speech during the agent's audio is judged (session setting `interruption`, docs/realtime.md).
+ * Confirmed speech while the agent speaks first pauses the agent; the speech then interrupts only when
+ * it is long enough and says something besides backchannel words, else the agent resumes.
+ */
+export interface InterruptionSettings {
+  /** Speech during agent audio shorter than this never interrupts. Default 500 ms. */
+  min_interruption_ms: number;
+  /** Words that, alone, never interrupt ("mm-hmm", "yeah", "okay", "right", …). */
+  backchannel_words: string[];
+  /**
+   * After a pause for a possible interruption, the agent resumes when nothing meaningful was said
+   * within this many milliseconds. Default 1500 ms.
+   */
+  false_interruption_timeout_ms: number;
+}
+
+export const DEFAULT_BACKCHANNEL_WORDS = [
+  "mm-hmm",
+  "mhm",
+  "mm",
+  "hm",
+  "hmm",
+  "uh-huh",
+  "uh",
+  "um",
+  "huh",
+  "ah",
+  "oh",
+  "yeah",
+  "yep",
+  "yup",
+  "yes",
+  "okay",
+  "ok",
+  "right",
+  "sure",
+  "alright",
+  "i see",
+  "got it",
+];
+
+export const DEFAULT_INTERRUPTION_SETTINGS: InterruptionSettings = {
+  min_interruption_ms: 500,
+  backchannel_words: DEFAULT_BACKCHANNEL_WORDS,
+  false_interruption_timeout_ms: 1500,
+};
+
+const invalid = (message: string) => new AppError("unprocessable", message);
+
+/** Reads the session's `interruption` object over `base`; 422 for a bad field. */
+export function interruptionSettings(
+  raw: unknown,
+  base: InterruptionSettings = DEFAULT_INTERRUPTION_SETTINGS,
+): InterruptionSettings {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw invalid("interruption must be an object");
+  const body = raw as Record<string, unknown>;
+  const number = (name: "min_interruption_ms" | "false_interruption_timeout_ms", max: number) => {
+    const value = body[name];
+    if (value === undefined) return base[name];
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > max)
+      throw invalid(`interruption.${name} must be a number from 0 to ${max}`);
+    return value;
+  };
+  let words = base.backchannel_words;
+  if (body.backchannel_words !== undefined) {
+    const list = body.backchannel_words;
+    if (
+      !Array.isArray(list) ||
+      list.length > 100 ||
+      !list.every((w) => typeof w === "string" && w.length > 0 && w.length <= 40)
+    )
+      throw invalid("interruption.backchannel_words must be at most 100 words of 1 to 40 characters");
+    words = list as string[];
+  }
+  return {
+    min_interruption_ms: number("min_interruption_ms", 10_000),
+    backchannel_words: words,
+    false_interruption_timeout_ms: number("false_interruption_timeout_ms", 10_000),
+  };
+}
+
+/** Lower case words without punctuation; hyphens and apostrophes kept inside words. */
+function wordsOf(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}'\- ]+/gu, " ")
+    .split(/\s+/)
+    .map((w) => w.replace(/^[-']+|[-']+$/g, ""))
+    .filter((w) => w !== "");
+}
+
+/**
+ * True when `text` says nothing but backchannel words (or nothing at all). Multi-word entries ("got
+ * it") match as a whole; a hum that the recognizer spells as lone letters m, n or h ("m m h m") counts
+ * as a backchannel too.
+ */
+export function isBackchannelOnly(text: string, backchannelWords: string[]): boolean {
+  const words = wordsOf(text);
+  const phrases = backchannelWords.map((w) => wordsOf(w)).filter((p) => p.length > 0);
+  let i = 0;
+  outer: while (i < words.length) {
+    const word = words[i]!;
+    if (/^[mnh]$/.test(word)) {
+      i += 1;
+      continue;
+    }
+    for (const phrase of phrases) {
+      if (phrase.every((p, k) => words[i + k] === p)) {
+        i += phrase.length;
+        continue outer;
+      }
+    }
+    return false;
+  }
+  return true;
+}
+
+/** What to do with the agent's reply after hearing some user speech over it. */
+export type SpeechVerdict = "interrupt" | "resume" | "undecided";
+
+/**
+ * Judges user speech heard over the agent: `final` when the speech has ended (with its final
+ * transcript), else a partial hypothesis. Short speech or backchannel words only: resume; more: interrupt
+ * (a partial interrupts only once the speech has lasted `min_interruption_ms`).
+ */
+export function judgeSpeech(
+  speech: { text: string; speechMs: number; final: boolean },
+  settings: InterruptionSettings,
+): SpeechVerdict {
+  const meaningful = !isBackchannelOnly(speech.text, settings.backchannel_words);
+  const longEnough = speech.speechMs >= settings.min_interruption_ms;
+  if (speech.final) return meaningful && longEnough ? "interrupt" : "resume";
+  return meaningful && longEnough ? "interrupt" : "undecided";
+}
+
+/** What the guard does to the agent's reply. */
+export interface ReplyControls {
+  /** Stops sending the reply's audio (what was sent plays out); production goes on. */
+  pause(): void;
+  /** Sends the reply's audio again from where it stopped. */
+  resume(): void;
+  /** The user interrupted: stop the reply for good. */
+  interrupt(): void;
+}
+
+/**
+ * False interruptions during agent speech: confirmed user speech pauses the reply instead of stopping
+ * it; the reply then resumes when the speech turns out short or only backchannel words, or when
+ * nothing meaningful was said within `false_interruption_timeout_ms`; it is interrupted as soon as a
+ * partial or final transcript says something.
+ */
+export class FalseInterruptionGuard {
+  private utteranceId: string | undefined;
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly settings: () => InterruptionSettings,
+    private readonly reply: ReplyControls,
+  ) {}
+
+  /** True while the guard watches an utterance (its end decides whether it becomes a turn). */
+  watches(utteranceId: string): boolean {
+    return this.utteranceId === utteranceId;
+  }
+
+  /** Speech was confirmed while agent audio played: pause and watch it. */
+  speechConfirmed(utteranceId: string): void {
+    this.clear();
+    this.utteranceId = utteranceId;
+    this.paused = true;
+    this.reply.pause();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.utteranceId === utteranceId && this.paused) {
+        this.paused = false;
+        this.reply.resume();
+      }
+    }, this.settings().false_interruption_timeout_ms);
+  }
+
+  /** A partial transcript of the watched utterance; interrupts once it says something. */
+  partial(utteranceId: string, text: string, speechMs: number): void {
+    if (this.utteranceId !== utteranceId) return;
+    if (judgeSpeech({ text, speechMs, final: false }, this.settings()) === "interrupt") {
+      this.clear();
+      this.reply.interrupt();
+    }
+  }
+
+  /**
+   * The watched utterance ended with its final transcript: returns whether it interrupted the agent
+   * (then it is the user's next turn) or the agent resumed (then it is dropped).
+   */
+  speechEnded(utteranceId: string, text: string, speechMs: number): "interrupted" | "resumed" {
+    if (this.utteranceId !== utteranceId) return "interrupted";
+    const wasPaused = this.paused;
+    this.clear();
+    if (judgeSpeech({ text, speechMs, final: true }, this.settings()) === "interrupt") {
+      this.reply.interrupt();
+      return "interrupted";
+    }
+    if (wasPaused) this.reply.resume();
+    return "resumed";
+  }
+
+  /** The watched utterance was dropped (a blip, or it failed): resume if paused. */
+  speechDropped(utteranceId: string): void {
+    if (this.utteranceId !== utteranceId) return;
+    const wasPaused = this.paused;
+    this.clear();
+    if (wasPaused) this.reply.resume();
+  }
+
+  /** Forgets the utterance without touching the reply (the reply ended). */
+  clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.utteranceId = undefined;
+    this.paused = false;
+  }
+}

@@ -1,0 +1,264 @@
+import { fft } from "../lib/fft.js";
+import type { EchoReference } from "./echo-reference.js";
+
+const RATE_HZ = 16_000;
+const SAMPLES_PER_MS = RATE_HZ / 1000;
+/** Longest echo delay looked for (loudspeaker, room, client buffers). */
+const MAX_DELAY_MS = 400;
+/** Input audio compared with the agent's to find the delay. */
+const DELAY_WINDOW_SAMPLES = 8192;
+const DELAY_FFT_SIZE = 16_384;
+/** The delay is measured again this often while agent audio plays. */
+const DELAY_EVERY_MS = 250;
+/** A GCC-PHAT peak below this (of 1) is no evidence of echo. */
+const MIN_DELAY_PEAK = 0.08;
+/** Echo-path filter taps (3 ms), starting this many samples before the measured delay. */
+const TAPS = 48;
+const TAPS_BEFORE_DELAY = 16;
+/** Samples over which the echo path is fitted, and how often it is fitted again. */
+const FIT_WINDOW_SAMPLES = 4800;
+const FIT_EVERY_SAMPLES = 1600;
+/** Input kept for measuring and fitting. */
+const HISTORY_SAMPLES = DELAY_WINDOW_SAMPLES + FIT_WINDOW_SAMPLES;
+/** Arrivals kept for mapping input samples to the server clock. */
+const CLOCK_WINDOW_MS = 3000;
+
+/** What the gate made of one piece of input. */
+export interface GatedInput {
+  /** The input with the agent's echo taken out (and what is left of it damped). */
+  cleaned: Int16Array;
+  /** Share (0..1) of the input's energy that the agent's echo explains. */
+  echoShare: number;
+}
+
+/** Tuning of the gate; the defaults were measured with bench/echo.ts. */
+export interface EchoGateOptions {
+  /**
+   * When the echo explains at least this share of a piece's energy, what is left is damped by
+   * `residualGain` (the residual of an echo, not a user). Default 0.8.
+   */
+  suppressAboveShare: number;
+  /** Gain on the residual of a piece the echo explains. Default 0.1 (−20 dB). */
+  residualGain: number;
+}
+
+export const DEFAULT_ECHO_GATE_OPTIONS: EchoGateOptions = { suppressAboveShare: 0.8, residualGain: 0.1 };
+
+/**
+ * Server-side echo rejection for one session. The server knows what the client plays (`EchoReference`);
+ * the gate finds the echo's delay in the input (GCC-PHAT over the speech band), fits a short echo-path
+ * filter around that delay by least squares (the loudspeaker's and the room's colouring and level), and
+ * subtracts the predicted echo from the input. A piece the echo explains almost wholly is damped further,
+ * so neither the VAD nor the recognizer takes the agent's own voice for the user; a user speaking over
+ * it is not explained by the agent's audio and passes.
+ *
+ * Input samples are placed on the server clock from their arrival: the earliest arrival, relative to the
+ * samples received, over the last 3 s (a late chunk does not move the clock).
+ */
+export class EchoGate {
+  private readonly history = new Float32Array(HISTORY_SAMPLES);
+  private totalSamples = 0;
+  private readonly arrivals: { atMs: number; offsetMs: number }[] = [];
+  private delaySamples: number | undefined;
+  private readonly recentDelays: number[] = [];
+  private lastDelayAtMs = Number.NEGATIVE_INFINITY;
+  private filter: Float64Array | undefined;
+  private samplesSinceFit = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly reference: EchoReference,
+    private readonly options: EchoGateOptions = DEFAULT_ECHO_GATE_OPTIONS,
+  ) {}
+
+  /** The echo delay found, in milliseconds (undefined until found). */
+  get delayMs(): number | undefined {
+    return this.delaySamples === undefined ? undefined : this.delaySamples / SAMPLES_PER_MS;
+  }
+
+  /** Input samples (16 kHz mono) that arrived at `arrivedAtMs` on the server clock. */
+  process(samples: Int16Array, arrivedAtMs: number): GatedInput {
+    const startSample = this.totalSamples;
+    this.remember(samples);
+    this.noteArrival(arrivedAtMs);
+    const startMs = this.wallMsOf(startSample);
+    const endMs = this.wallMsOf(this.totalSamples);
+    if (!this.reference.playsBetween(startMs - MAX_DELAY_MS - 100, endMs)) {
+      return { cleaned: samples, echoShare: 0 };
+    }
+    if (arrivedAtMs - this.lastDelayAtMs >= DELAY_EVERY_MS) {
+      this.lastDelayAtMs = arrivedAtMs;
+      this.measureDelay();
+    }
+    if (this.delaySamples === undefined) return { cleaned: samples, echoShare: 0 };
+    this.samplesSinceFit += samples.length;
+    if (this.filter === undefined || this.samplesSinceFit >= FIT_EVERY_SAMPLES) {
+      this.samplesSinceFit = 0;
+      this.filter = this.fitEchoPath();
+    }
+    return this.cancel(samples, startSample);
+  }
+
+  private remember(samples: Int16Array): void {
+    const keep = this.history.length;
+    if (samples.length >= keep) {
+      for (let i = 0; i < keep; i += 1) this.history[i] = samples[samples.length - keep + i]! / 32768;
+    } else {
+      this.history.copyWithin(0, samples.length);
+      for (let i = 0; i < samples.length; i += 1)
+        this.history[keep - samples.length + i] = samples[i]! / 32768;
+    }
+    this.totalSamples += samples.length;
+  }
+
+  private noteArrival(arrivedAtMs: number): void {
+    this.arrivals.push({ atMs: arrivedAtMs, offsetMs: arrivedAtMs - this.totalSamples / SAMPLES_PER_MS });
+    while (this.arrivals.length > 1 && this.arrivals[0]!.atMs < arrivedAtMs - CLOCK_WINDOW_MS)
+      this.arrivals.shift();
+  }
+
+  /** Server-clock time at which input sample `n` was captured. */
+  private wallMsOf(n: number): number {
+    let offsetMs = Number.POSITIVE_INFINITY;
+    for (const arrival of this.arrivals) offsetMs = Math.min(offsetMs, arrival.offsetMs);
+    return n / SAMPLES_PER_MS + offsetMs;
+  }
+
+  /** The last `count` input samples (`count` ≤ history). */
+  private recentInput(count: number): Float32Array {
+    return this.history.subarray(this.history.length - count);
+  }
+
+  /** GCC-PHAT between the last 512 ms of input and the agent audio that could have made it. */
+  private measureDelay(): void {
+    const windowSamples = Math.min(DELAY_WINDOW_SAMPLES, this.totalSamples);
+    if (windowSamples < 2048) return;
+    const input = this.recentInput(windowSamples);
+    const maxLag = MAX_DELAY_MS * SAMPLES_PER_MS;
+    const windowStartMs = this.wallMsOf(this.totalSamples - windowSamples);
+    const ref = this.reference.samplesFrom(windowStartMs - MAX_DELAY_MS, windowSamples + maxLag);
+    if (energy(input) === 0 || energy(ref) === 0) return;
+    const xRe = new Float64Array(DELAY_FFT_SIZE);
+    const xIm = new Float64Array(DELAY_FFT_SIZE);
+    const rRe = new Float64Array(DELAY_FFT_SIZE);
+    const rIm = new Float64Array(DELAY_FFT_SIZE);
+    xRe.set(input);
+    rRe.set(ref);
+    fft(xRe, xIm);
+    fft(rRe, rIm);
+    // Cross-spectrum R·conj(X), whitened (PHAT) and kept to the speech band a loudspeaker passes.
+    const lowBin = Math.ceil((250 * DELAY_FFT_SIZE) / RATE_HZ);
+    const highBin = Math.floor((3800 * DELAY_FFT_SIZE) / RATE_HZ);
+    for (let k = 0; k < DELAY_FFT_SIZE; k += 1) {
+      const bin = k <= DELAY_FFT_SIZE / 2 ? k : DELAY_FFT_SIZE - k;
+      const re = rRe[k]! * xRe[k]! + rIm[k]! * xIm[k]!;
+      const im = rIm[k]! * xRe[k]! - rRe[k]! * xIm[k]!;
+      const magnitude = Math.hypot(re, im);
+      const inBand = bin >= lowBin && bin <= highBin && magnitude > 1e-12;
+      rRe[k] = inBand ? re / magnitude : 0;
+      rIm[k] = inBand ? im / magnitude : 0;
+    }
+    fft(rRe, rIm, true);
+    const bins = 2 * (highBin - lowBin + 1);
+    let bestK = 0;
+    let best = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k <= maxLag; k += 1) {
+      if (rRe[k]! > best) {
+        best = rRe[k]!;
+        bestK = k;
+      }
+    }
+    if (best / bins < MIN_DELAY_PEAK) return;
+    // c[k] = Σ x(t)·ref(t + k): the input at t echoes the agent audio MAX_DELAY_MS − k earlier.
+    this.recentDelays.push(maxLag - bestK);
+    if (this.recentDelays.length > 5) this.recentDelays.shift();
+    const sorted = [...this.recentDelays].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    if (median !== this.delaySamples) this.filter = undefined;
+    this.delaySamples = median;
+  }
+
+  /** The agent audio behind input samples [n0, n0 + count), TAPS − 1 samples earlier included. */
+  private alignedReference(n0: number, count: number): Float32Array {
+    const leadMs = (this.delaySamples! - TAPS_BEFORE_DELAY + TAPS - 1) / SAMPLES_PER_MS;
+    return this.reference.samplesFrom(this.wallMsOf(n0) - leadMs, count + TAPS - 1);
+  }
+
+  /** Least-squares echo-path filter over the last FIT_WINDOW_SAMPLES (Toeplitz normal equations). */
+  private fitEchoPath(): Float64Array | undefined {
+    const count = Math.min(FIT_WINDOW_SAMPLES, this.totalSamples);
+    if (count < TAPS * 8) return undefined;
+    const input = this.recentInput(count);
+    const ref = this.alignedReference(this.totalSamples - count, count);
+    const autocorrelation = new Float64Array(TAPS);
+    const cross = new Float64Array(TAPS);
+    for (let lag = 0; lag < TAPS; lag += 1) {
+      let sum = 0;
+      for (let i = TAPS - 1; i < ref.length - lag; i += 1) sum += ref[i]! * ref[i + lag]!;
+      autocorrelation[lag] = sum;
+    }
+    if (autocorrelation[0]! < 1e-6) return undefined;
+    for (let j = 0; j < TAPS; j += 1) {
+      let sum = 0;
+      for (let t = 0; t < count; t += 1) sum += input[t]! * ref[t + TAPS - 1 - j]!;
+      cross[j] = sum;
+    }
+    autocorrelation[0] = autocorrelation[0]! * 1.001 + 1e-6;
+    return solveToeplitz(autocorrelation, cross);
+  }
+
+  private cancel(samples: Int16Array, startSample: number): GatedInput {
+    const filter = this.filter;
+    if (filter === undefined) return { cleaned: samples, echoShare: 0 };
+    const ref = this.alignedReference(startSample, samples.length);
+    const residual = new Float32Array(samples.length);
+    let inputEnergy = 0;
+    let residualEnergy = 0;
+    for (let t = 0; t < samples.length; t += 1) {
+      let echo = 0;
+      for (let j = 0; j < TAPS; j += 1) echo += filter[j]! * ref[t + TAPS - 1 - j]!;
+      const x = samples[t]! / 32768;
+      residual[t] = x - echo;
+      inputEnergy += x * x;
+      residualEnergy += residual[t]! * residual[t]!;
+    }
+    const echoShare = inputEnergy === 0 ? 0 : Math.max(0, Math.min(1, 1 - residualEnergy / inputEnergy));
+    const gain = echoShare >= this.options.suppressAboveShare ? this.options.residualGain : 1;
+    const cleaned = new Int16Array(samples.length);
+    for (let t = 0; t < samples.length; t += 1) {
+      cleaned[t] = Math.max(-32768, Math.min(32767, Math.round(residual[t]! * gain * 32768)));
+    }
+    return { cleaned, echoShare };
+  }
+}
+
+function energy(samples: Float32Array): number {
+  let sum = 0;
+  for (const s of samples) sum += s * s;
+  return sum;
+}
+
+/** Solves the symmetric Toeplitz system T·x = b (first row `r`) by Levinson recursion. */
+export function solveToeplitz(r: Float64Array, b: Float64Array): Float64Array {
+  const n = r.length;
+  const x = new Float64Array(n);
+  let forward = new Float64Array(n);
+  forward[0] = 1 / r[0]!;
+  x[0] = b[0]! / r[0]!;
+  for (let k = 1; k < n; k += 1) {
+    let errorForward = 0;
+    for (let i = 0; i < k; i += 1) errorForward += r[k - i]! * forward[i]!;
+    const scale = 1 / (1 - errorForward * errorForward);
+    const next = new Float64Array(n);
+    for (let i = 0; i <= k; i += 1) {
+      const f = i < k ? forward[i]! : 0;
+      const backward = k - i < k ? forward[k - i]! : 0;
+      next[i] = scale * f - errorForward * scale * backward;
+    }
+    forward = next;
+    let errorX = 0;
+    for (let i = 0; i < k; i += 1) errorX += r[k - i]! * x[i]!;
+    const correction = b[k]! - errorX;
+    for (let i = 0; i <= k; i += 1) x[i] = x[i]! + correction * forward[k - i]!;
+  }
+  return x;
+}
