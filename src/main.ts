@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { DestinationStream } from "pino";
 import type { Config } from "./config/config.js";
 import { closeEngines, createEngines, type Engines, warmUpEngines } from "./engines/registry.js";
+import { startDemoTool } from "./domain/demo/demo-tool.js";
 import { newId } from "./domain/ids.js";
 import { InMemoryLeases } from "./conversation/leases.js";
 import { ConversationLimits } from "./conversation/limits.js";
@@ -86,6 +87,7 @@ export async function startServer(
     pendingWarnings.push(message);
   };
   const engines = await createEngines(config, (message) => warn(message), options.engines);
+  const demoTool = config.engines.demoTool ? await startDemoTool(engines.tools, config) : undefined;
   const now = () => new Date();
   let logWarning = (error: unknown, message: string): void => warn(`${message}: ${String(error)}`);
   const conversations = new ConversationService({
@@ -135,6 +137,7 @@ export async function startServer(
       await shutdownRealtime(realtimeSessions);
       await app.close();
       await closeEngines(engines);
+      await demoTool?.close();
       await store.close();
     },
   };

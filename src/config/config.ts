@@ -82,18 +82,73 @@ export interface EngineConfig {
   ttsDefaultVoice: string;
   /** Env `PARLEY_VAD_ENGINE`, default `webrtc`. */
   vad: string;
-  /** Env `PARLEY_AGENT_ENGINE`, default `rules`. */
+  /** Env `PARLEY_AGENT_ENGINE`: `rules` (default), `openai` (chat completions) or `llama` (GGUF). */
   agent: string;
   /** Load and exercise engines at start so the first request is not slow. Env `PARLEY_WARMUP`, default true. */
   warmup: boolean;
-  /** Base URL of an OpenAI-compatible API, for the `openai` engines. Env `OPENAI_BASE_URL`. */
+  /**
+   * Base URL of an OpenAI-compatible API including `/v1` (e.g. `http://127.0.0.1:11434/v1`), for the
+   * `openai` engines. Env `OPENAI_BASE_URL`.
+   */
   openaiBaseUrl: string | undefined;
-  /** Env `OPENAI_API_KEY`. */
+  /** Env `OPENAI_API_KEY`; sent as `Authorization: Bearer …` when set. */
   openaiApiKey: string | undefined;
   /** Chat model for the `openai` agent. Env `OPENAI_MODEL`, default `gpt-4o-mini`. */
   openaiModel: string;
   /** Path of a GGUF model for the `llama` agent. Env `PARLEY_LLAMA_MODEL_PATH`. */
   llamaModelPath: string | undefined;
+  /** Context size in tokens for the `llama` agent. Env `PARLEY_LLAMA_CONTEXT_SIZE`, default 4096. */
+  llamaContextSize: number;
+  /** Let node-llama-cpp use a GPU (`auto`) or not (`false`). Env `PARLEY_LLAMA_GPU`, default `false`. */
+  llamaGpu: "auto" | "false";
+  /**
+   * How the LLM agent makes structured choices (exits, decisions, tool parameters): `json_schema`
+   * (`response_format` with a JSON schema) or `tool_call` (a forced function call). Env
+   * `PARLEY_LLM_STRUCTURED_OUTPUT`, default `json_schema`.
+   */
+  llmStructuredOutput: "json_schema" | "tool_call";
+  /**
+   * Longest wait, in ms, for a model server's response headers and between two streamed chunks.
+   * Env `PARLEY_LLM_TIMEOUT_MS`, default 30000.
+   */
+  llmTimeoutMs: number;
+  /** Retries of a request that got 429, 5xx or no connection. Env `PARLEY_LLM_MAX_RETRIES`, default 2. */
+  llmMaxRetries: number;
+  /** Tokens the model may write per reply. Env `PARLEY_LLM_MAX_TOKENS`, default 300. */
+  llmMaxTokens: number;
+  /**
+   * When the configured agent fails at run time before its reply began, answer that turn with the
+   * `rules` agent. Env `PARLEY_AGENT_FALLBACK`, default false.
+   */
+  agentFallback: boolean;
+  /** Speech servers for the `openai` STT/TTS engines; default `OPENAI_BASE_URL`. Env `PARLEY_STT_BASE_URL`. */
+  sttBaseUrl: string | undefined;
+  /** Env `PARLEY_STT_API_KEY`, default `OPENAI_API_KEY`. */
+  sttApiKey: string | undefined;
+  /** Transcription model. Env `PARLEY_STT_MODEL`, default `whisper-1`. */
+  sttModel: string;
+  /** When the `openai` STT fails, recognize that utterance with PocketSphinx. Env `PARLEY_STT_FALLBACK`, default false. */
+  sttFallback: boolean;
+  /** Env `PARLEY_TTS_BASE_URL`, default `OPENAI_BASE_URL`. */
+  ttsBaseUrl: string | undefined;
+  /** Env `PARLEY_TTS_API_KEY`, default `OPENAI_API_KEY`. */
+  ttsApiKey: string | undefined;
+  /** Speech model. Env `PARLEY_TTS_MODEL`, default `tts-1`. */
+  ttsModel: string;
+  /** Voices the server offers (`|`-separated; the first is the default). Env `PARLEY_TTS_VOICES`, default `alloy`. */
+  ttsVoices: string[];
+  /** When the `openai` TTS fails, speak that reply with Flite. Env `PARLEY_TTS_FALLBACK`, default false. */
+  ttsFallback: boolean;
+  /** Longest wait, in ms, for a speech server's answer. Env `PARLEY_SPEECH_TIMEOUT_MS`, default 30000. */
+  speechTimeoutMs: number;
+  /** JSON file of HTTP tools agents may call (see README). Env `PARLEY_TOOLS_FILE`. */
+  toolsFile: string | undefined;
+  /** Timeout, in ms, of a tool that names none. Env `PARLEY_TOOL_TIMEOUT_MS`, default 10000. */
+  toolTimeoutMs: number;
+  /** Start the demo's open-slots tool endpoint (on 127.0.0.1). Env `PARLEY_DEMO_TOOL`, default true. */
+  demoTool: boolean;
+  /** How long, in ms, the demo tool takes to answer (to hear fillers). Env `PARLEY_DEMO_TOOL_DELAY_MS`, default 0. */
+  demoToolDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -209,6 +264,33 @@ export function loadConfig(env: Env = process.env): Config {
       openaiApiKey: optionalText(env, "OPENAI_API_KEY"),
       openaiModel: text(env, "OPENAI_MODEL", "gpt-4o-mini"),
       llamaModelPath: optionalText(env, "PARLEY_LLAMA_MODEL_PATH"),
+      llamaContextSize: integer(env, "PARLEY_LLAMA_CONTEXT_SIZE", 4096, 256, 131_072),
+      llamaGpu: oneOf(env, "PARLEY_LLAMA_GPU", "false", ["auto", "false"] as const),
+      llmStructuredOutput: oneOf(env, "PARLEY_LLM_STRUCTURED_OUTPUT", "json_schema", [
+        "json_schema",
+        "tool_call",
+      ] as const),
+      llmTimeoutMs: integer(env, "PARLEY_LLM_TIMEOUT_MS", 30_000, 100, 600_000),
+      llmMaxRetries: integer(env, "PARLEY_LLM_MAX_RETRIES", 2, 0, 10),
+      llmMaxTokens: integer(env, "PARLEY_LLM_MAX_TOKENS", 300, 16, 8192),
+      agentFallback: boolean(env, "PARLEY_AGENT_FALLBACK", false),
+      sttBaseUrl: optionalText(env, "PARLEY_STT_BASE_URL") ?? optionalText(env, "OPENAI_BASE_URL"),
+      sttApiKey: optionalText(env, "PARLEY_STT_API_KEY") ?? optionalText(env, "OPENAI_API_KEY"),
+      sttModel: text(env, "PARLEY_STT_MODEL", "whisper-1"),
+      sttFallback: boolean(env, "PARLEY_STT_FALLBACK", false),
+      ttsBaseUrl: optionalText(env, "PARLEY_TTS_BASE_URL") ?? optionalText(env, "OPENAI_BASE_URL"),
+      ttsApiKey: optionalText(env, "PARLEY_TTS_API_KEY") ?? optionalText(env, "OPENAI_API_KEY"),
+      ttsModel: text(env, "PARLEY_TTS_MODEL", "tts-1"),
+      ttsVoices: text(env, "PARLEY_TTS_VOICES", "alloy")
+        .split("|")
+        .map((v) => v.trim())
+        .filter((v) => v !== ""),
+      ttsFallback: boolean(env, "PARLEY_TTS_FALLBACK", false),
+      speechTimeoutMs: integer(env, "PARLEY_SPEECH_TIMEOUT_MS", 30_000, 100, 600_000),
+      toolsFile: optionalText(env, "PARLEY_TOOLS_FILE"),
+      toolTimeoutMs: integer(env, "PARLEY_TOOL_TIMEOUT_MS", 10_000, 1, 600_000),
+      demoTool: boolean(env, "PARLEY_DEMO_TOOL", true),
+      demoToolDelayMs: integer(env, "PARLEY_DEMO_TOOL_DELAY_MS", 0, 0, 600_000),
     },
   };
 }

@@ -1,23 +1,31 @@
 import type { Config } from "../config/config.js";
+import { clockTool } from "./agent/tools/clock-tool.js";
+import { loadToolsFile, ToolRegistry } from "./agent/tools/registry.js";
 import type { AgentEngine } from "./agent/types.js";
 import type { SttEngine } from "./stt/types.js";
 import type { TtsEngine } from "./tts/types.js";
 import type { VadEngine } from "./vad/types.js";
 
 /** One engine of each kind, chosen by configuration. */
-export interface Engines {
+interface EngineKinds {
   agent: AgentEngine;
   stt: SttEngine;
   tts: TtsEngine;
   vad: VadEngine;
 }
 
-type Factory<T> = (config: Config, warn: (message: string) => void) => Promise<T>;
+/** The configured engines, and the tools the agent may call (the server registers more at start). */
+export interface Engines extends EngineKinds {
+  tools: ToolRegistry;
+}
+
+type Factory<T> = (config: Config, warn: (message: string) => void, tools: ToolRegistry) => Promise<T>;
 
 /** Engine name → lazy factory (dynamic import: nothing heavy loads unless configured). */
-const REGISTRY: { [K in keyof Engines]: Record<string, Factory<Engines[K]>> } = {
+const REGISTRY: { [K in keyof EngineKinds]: Record<string, Factory<EngineKinds[K]>> } = {
   agent: {
-    rules: async () => (await import("./agent/rules/index.js")).createRulesAgentEngine(),
+    rules: async (_config, _warn, tools) =>
+      (await import("./agent/rules/index.js")).createRulesAgentEngine({ tools }),
   },
   stt: {
     pocketsphinx: async () => new (await import("./stt/pocketsphinx/engine.js")).PocketSphinxEngine(),
@@ -37,12 +45,13 @@ const REGISTRY: { [K in keyof Engines]: Record<string, Factory<Engines[K]>> } = 
   },
 };
 
-async function create<K extends keyof Engines>(
+async function create<K extends keyof EngineKinds>(
   kind: K,
   name: string,
   config: Config,
   warn: (m: string) => void,
-): Promise<Engines[K]> {
+  tools: ToolRegistry,
+): Promise<EngineKinds[K]> {
   const factory = REGISTRY[kind][name];
   if (factory === undefined) {
     const variable = {
@@ -55,7 +64,7 @@ async function create<K extends keyof Engines>(
       `${variable}="${name}" is not available; known: ${Object.keys(REGISTRY[kind]).join(", ")}`,
     );
   }
-  return factory(config, warn);
+  return factory(config, warn, tools);
 }
 
 /** Builds the configured engines; `overrides` replace any of them (tests). */
@@ -64,11 +73,20 @@ export async function createEngines(
   warn: (message: string) => void,
   overrides: Partial<Engines> = {},
 ): Promise<Engines> {
+  const tools =
+    overrides.tools ??
+    new ToolRegistry([
+      clockTool(),
+      ...(config.engines.toolsFile === undefined
+        ? []
+        : loadToolsFile(config.engines.toolsFile, config.engines.toolTimeoutMs)),
+    ]);
   return {
-    agent: overrides.agent ?? (await create("agent", config.engines.agent, config, warn)),
-    stt: overrides.stt ?? (await create("stt", config.engines.stt, config, warn)),
-    tts: overrides.tts ?? (await create("tts", config.engines.tts, config, warn)),
-    vad: overrides.vad ?? (await create("vad", config.engines.vad, config, warn)),
+    tools,
+    agent: overrides.agent ?? (await create("agent", config.engines.agent, config, warn, tools)),
+    stt: overrides.stt ?? (await create("stt", config.engines.stt, config, warn, tools)),
+    tts: overrides.tts ?? (await create("tts", config.engines.tts, config, warn, tools)),
+    vad: overrides.vad ?? (await create("vad", config.engines.vad, config, warn, tools)),
   };
 }
 

@@ -180,7 +180,7 @@ export function runContract(name: string, factory: () => AgentEngine, options: C
       const events = await collect(engine, input(opening.nextState, "I have a terrible cough"));
       const done = expectWellFormedTurn(events);
       const selected = ofActionType(events, "navigate-state-machine-exit-condition-selected");
-      expect(selected[0]).toMatchObject({ next_state_name: "offer_time" });
+      expect(selected[0]).toMatchObject({ next_state_name: "find_open_slot" });
       expect(String(selected[0]!.exit_condition)).toMatch(/reason for the visit/);
       expect(ofActionType(events, TRANSITIONED)[0]).toMatchObject({
         prev_state: demoGraphVersionBody.new_user_initial_state,

@@ -1,8 +1,10 @@
 /**
  * The demo service that bootstrap creates: Ada, the receptionist of a small clinic, who greets, asks
- * the reason for the visit, offers a time, confirms it and says goodbye. The bodies are the API's
- * request bodies, so bootstrap creates the demo through the same code paths as any client.
+ * the reason for the visit, looks up an open slot with a tool (the demo's open-slots endpoint), offers
+ * it, confirms it and says goodbye. The bodies are the API's request bodies, so bootstrap creates the
+ * demo through the same code paths as any client.
  */
+import { OPEN_SLOTS_TOOL_ID } from "./open-slots.js";
 
 export const DEMO_AGENT_NAME = "Ada, clinic receptionist";
 export const DEMO_GRAPH_NAME = "clinic_reception";
@@ -40,7 +42,7 @@ const noGuidelines = {
 const reasonExits = [
   {
     description: "The user describes the reason for the visit, a symptom or a health concern",
-    next_state: "offer_time",
+    next_state: "find_open_slot",
   },
   { description: "The user wants to cancel or does not need an appointment", next_state: "goodbye" },
 ];
@@ -72,11 +74,31 @@ export const demoGraphVersionBody = {
       ...noGuidelines,
     },
     {
+      type: "tool-call",
+      name: "find_open_slot",
+      next_state: "offer_time",
+      designated_tool: {
+        tool_id: OPEN_SLOTS_TOOL_ID,
+        version_constraint: ">=1.0",
+        additional_instruction: "Pass the day or time the caller asked for, if they named one.",
+        audio_fillers: ["Let me look at the calendar.", "One moment please, I am checking the calendar."],
+        audio_filler_triggered_after: 1.5,
+        result_persistence: "persisted-preferred",
+      },
+      designated_tool_call_params_generation_audio_fillers: ["One moment please."],
+      designated_tool_call_params_generation_audio_filler_triggered_after: 3,
+      designated_tool_call_objective: "Find the next open appointment slot for the caller.",
+      designated_tool_call_context: "The caller has told the reason for the visit and needs an appointment.",
+      designated_tool_call_guidances: ["Use the day or time the caller asked for, if any."],
+      designated_tool_call_validations: [],
+      tool_call_specs: [],
+    },
+    {
       type: "action",
       name: "offer_time",
-      objective: "Offer the next available appointment.",
+      objective: "Offer the open appointment slot the calendar gave.",
       actions: [
-        "Thank you. The next available appointment is tomorrow at ten in the morning. Does that time work for you?",
+        "Thank you. The next available appointment is {{open_slot|tomorrow at ten in the morning}}. Does that time work for you?",
       ],
       exit_conditions: [{ description: "The user answers the offered time", next_state: "check_answer" }],
       ...noGuidelines,
@@ -119,7 +141,7 @@ export const demoGraphVersionBody = {
         { description: "The user says no, there is nothing else", next_state: "goodbye" },
         {
           description: "The user describes another reason for a visit, a symptom or a health concern",
-          next_state: "offer_time",
+          next_state: "find_open_slot",
         },
       ],
       ...noGuidelines,
