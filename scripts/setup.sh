@@ -10,6 +10,8 @@ DEBIAN_PACKAGES=(
   flac                  # test fixtures: FLAC made from the test speech
   lame                  # test fixtures: MP3 made independently of our encoder
   sox                   # test fixtures: resampling and channel mixing
+  chromium              # the web page's browser tests (driven by playwright-core)
+  fonts-dejavu-core     # text in the browser tests' screenshots
 )
 
 missing=()
@@ -33,4 +35,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npm run build
-echo "setup: done. Start the server with: npm start"
+echo "setup: done. Start the server with: npm start (it prints the address to open)"

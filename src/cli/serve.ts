@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   }
   const server = await startServer(config);
   server.app.log.info(`Parley listening on ${server.baseUrl}`);
+  process.stdout.write(`\nParley is running. Open ${server.baseUrl}/ in your browser to talk to it.\n\n`);
   const stop = (signal: string) => {
     server.app.log.info(`${signal}: shutting down`);
     server.close().then(

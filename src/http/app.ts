@@ -9,6 +9,7 @@ import { conversationRoutes } from "./routes/conversation.js";
 import { docsRoutes } from "./routes/docs.js";
 import { organizationRoutes } from "./routes/organization.js";
 import { userRoutes } from "./routes/user.js";
+import { webRoutes } from "./routes/web.js";
 
 /** Builds the HTTP server with every route; the caller decides where it listens. */
 export async function buildApp(
@@ -76,6 +77,7 @@ export async function buildApp(
   await app.register(adminRoutes(deps));
   await app.register(conversationRoutes(deps));
   await app.register(docsRoutes);
+  await app.register(webRoutes(deps));
   // Other transports (the real-time WebSocket) register here, sharing the error handler and parsers.
   for (const register of transports) await app.register(register);
   app.get("/metrics", async (_request, reply) => {
