@@ -59,6 +59,11 @@ export interface TurnOptions {
    * interruption, or `none` (the turn is then rolled back).
    */
   delivered?: (turn: { interactionId: string; messageId: string; fullMessage: string }) => Promise<Delivery>;
+  /**
+   * Aborting it stops the reply's production (agent, speech) but keeps the turn: `delivered` then gets
+   * the text produced so far and decides what is kept (the real-time session's barge-in mid-reply).
+   */
+  cutShort?: AbortSignal;
 }
 
 export interface CreateRequest {
@@ -286,6 +291,7 @@ export class ConversationService {
       },
       now: this.deps.now,
       signal: options.signal,
+      ...(options.cutShort === undefined ? {} : { cutShort: options.cutShort }),
     });
     let next = await produced.next();
     while (next.done !== true) {

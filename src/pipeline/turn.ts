@@ -4,6 +4,7 @@ import type {
   AgentConversationState,
   AgentEngine,
   AgentPersona,
+  AgentTurnDone,
   AgentTurnInput,
   ContextGraph,
   ConversationEntry,
@@ -84,6 +85,11 @@ export interface TurnRequest {
   now: () => Date;
   /** One signal per reply (child of the connection's): aborting it stops recognition, agent and speech. */
   signal: AbortSignal;
+  /**
+   * Aborting it stops the agent and the speech like `signal`, but keeps the turn: its record holds what
+   * was produced so far (the agent's text up to then), for the caller to keep the part the user heard.
+   */
+  cutShort?: AbortSignal;
 }
 
 /** A message of a produced turn; its place in the conversation is given when it is committed. */
@@ -141,31 +147,90 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 async function runProduction(request: TurnRequest, emit: Emit): Promise<TurnRecord> {
   const controller = new AbortController();
   const stop = () => controller.abort(request.signal.reason);
+  const cut = () => controller.abort(request.cutShort?.reason);
   request.signal.addEventListener("abort", stop, { once: true });
+  request.cutShort?.addEventListener("abort", cut, { once: true });
   if (request.signal.aborted) stop();
   let synthesisFailure: { error: unknown } | undefined;
+  const progress: TurnProgress = { messages: [], actions: [], text: "", done: undefined };
   try {
-    return await produce({ ...request, signal: controller.signal }, emit, (error) => {
-      synthesisFailure ??= { error };
-      controller.abort(error);
-    });
+    return await produce(
+      { ...request, signal: controller.signal },
+      emit,
+      (error) => {
+        synthesisFailure ??= { error };
+        controller.abort(error);
+      },
+      progress,
+    );
   } catch (error) {
-    throw synthesisFailure === undefined ? error : synthesisFailure.error;
+    if (synthesisFailure !== undefined) throw synthesisFailure.error;
+    const cutRecord =
+      request.cutShort?.aborted === true && !request.signal.aborted
+        ? cutShortRecord(request, progress)
+        : undefined;
+    if (cutRecord === undefined) throw error;
+    return cutRecord;
   } finally {
     request.signal.removeEventListener("abort", stop);
+    request.cutShort?.removeEventListener("abort", cut);
   }
+}
+
+/** What a turn has produced so far: enough to keep a reply cut short. */
+interface TurnProgress {
+  record?: Omit<
+    TurnRecord,
+    "messages" | "actions" | "fullMessage" | "nextState" | "currentStateName" | "conversationCompleted"
+  >;
+  messages: TurnMessage[];
+  actions: AgentActionEvent["action"][];
+  /** The agent's text so far. */
+  text: string;
+  done: AgentTurnDone | undefined;
+  /** The agent message, without its content. */
+  agentMessage?: Omit<TurnMessage, "content">;
+}
+
+/**
+ * The record of a reply cut short (`TurnRequest.cutShort`): the messages so far and the agent's text up
+ * to the cut. When the agent had finished its turn, its new state is kept; otherwise the conversation's
+ * state does not move (the agent was cut off before it finished). Undefined when there is nothing to
+ * keep: no agent text yet, or an opening turn cut before the agent finished (it has no state to keep).
+ */
+function cutShortRecord(request: TurnRequest, progress: TurnProgress): TurnRecord | undefined {
+  const { record, agentMessage, done } = progress;
+  const fullMessage = done?.fullMessage ?? progress.text;
+  if (record === undefined || agentMessage === undefined || fullMessage.trim() === "") return undefined;
+  const nextState = done?.nextState ?? request.conversation.agentState;
+  if (nextState === null) return undefined;
+  const transition = progress.actions.findLast((a) => a.type === "navigate-state-machine-state-transitioned");
+  return {
+    ...record,
+    messages: [
+      ...progress.messages,
+      { ...agentMessage, content: fullMessage, createdAt: request.now().toISOString() },
+    ],
+    actions: progress.actions,
+    fullMessage,
+    nextState,
+    currentStateName:
+      done?.currentStateName ?? (typeof transition?.next_state === "string" ? transition.next_state : ""),
+    conversationCompleted: done?.conversationCompleted ?? false,
+  };
 }
 
 async function produce(
   request: TurnRequest,
   emit: Emit,
   onSynthesisFailure: (error: unknown) => void,
+  progress: TurnProgress,
 ): Promise<TurnRecord> {
   const { conversation, signal } = request;
   const interactionId = newId();
   const agentMessageId = newId();
   const startedAt = request.now();
-  const messages: TurnMessage[] = [];
+  const messages: TurnMessage[] = progress.messages;
   const addMessage = (
     fields: Pick<TurnMessage, "id" | "senderKind" | "senderName" | "messageType" | "format" | "content"> & {
       audio?: { bytes: Uint8Array; mimeType: string } | undefined;
@@ -270,11 +335,25 @@ async function produce(
 
   const fillers = fillerTimerOf(request, agentMessageId, emit);
   const reply = new ReplyWriter(request, agentMessageId, emit, onSynthesisFailure);
-  const actions: AgentActionEvent["action"][] = [];
+  const actions: AgentActionEvent["action"][] = progress.actions;
   const fragments = new FragmentDeriver(async (action) => {
     actions.push(action);
     await emit({ type: "agent-action", action });
   });
+  progress.record = { conversation, interactionId, agentMessageId, startedAt: startedAt.toISOString() };
+  progress.agentMessage = {
+    id: agentMessageId,
+    organizationId: conversation.organizationId,
+    conversationId: conversation.id,
+    interactionId,
+    senderKind: "agent",
+    senderName: request.persona.name,
+    messageType: "agent-message",
+    format: "text",
+    audio: null,
+    audioMimeType: null,
+    createdAt: startedAt.toISOString(),
+  };
   await emit({ type: "stage", stage: "agent-started" });
   try {
     for await (const event of request.agent.runTurn(agentInput, { signal })) {
@@ -294,10 +373,12 @@ async function produce(
         case "text-delta":
           // The answer has begun: no filler may follow it.
           fillers?.answerStarted();
+          progress.text += event.text;
           await fragments.push(event.text);
           await reply.push(event.text);
           break;
         case "done": {
+          progress.done = event;
           await fragments.finish();
           await emit({ type: "stage", stage: "agent-done" });
           await reply.finish();

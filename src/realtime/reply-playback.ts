@@ -18,8 +18,13 @@ export interface ProducedReply {
  * `AgentAudioOutput`; an interruption stops them at once.
  */
 export class ReplyPlayback {
-  /** Aborting it cancels the reply's remaining work (agent, synthesis, queued jobs). */
+  /** Aborting it cancels the reply's remaining work (agent, synthesis, queued jobs); nothing is kept. */
   readonly controller = new AbortController();
+  /**
+   * Aborting it also stops the agent and the synthesis, but the turn goes on to its delivery with the
+   * text produced so far: used when the user interrupts a reply still being produced after hearing some.
+   */
+  readonly cutShort = new AbortController();
   messageId: string | undefined;
   interactionId: string | undefined;
   /** Set once production has ended and the reply waits to play out. */
@@ -32,6 +37,8 @@ export class ReplyPlayback {
   private readonly pieces: SpokenPiece[] = [];
   /** Audio chunks of this reply sent so far (their sequence numbers). */
   private audioChunksSent = 0;
+  /** Where the user interrupted the reply's audio (ms of it heard), once they did. */
+  private interruptedAtMs: number | undefined;
   private resolveInterrupted: (heardMs: number) => void = () => undefined;
   private readonly interrupted = new Promise<number>((resolve) => (this.resolveInterrupted = resolve));
 
@@ -90,11 +97,14 @@ export class ReplyPlayback {
     this.interactionId = done.interactionId;
     this.messageId = done.messageId;
     if (this.pacer === undefined) return { kind: "all" };
-    this.pacer.end();
-    // Every chunk went out before the reply was known to be complete: a last, empty one says so.
-    if (this.pacer.pendingChunks === 0) this.sendLastMarker();
-    const heardMs = await Promise.race([this.pacer.playedOut.then(() => -1), this.interrupted]);
-    if (heardMs < 0) return { kind: "all" };
+    if (this.interruptedAtMs === undefined) {
+      this.pacer.end();
+      // Every chunk went out before the reply was known to be complete: a last, empty one says so.
+      if (this.pacer.pendingChunks === 0) this.sendLastMarker();
+      await Promise.race([this.pacer.playedOut, this.interrupted]);
+    }
+    const heardMs = this.interruptedAtMs;
+    if (heardMs === undefined) return { kind: "all" };
     const heardText = heardPrefix(done.fullMessage, this.pieces, heardMs);
     this.outbox.send("server.agent-interrupted", {
       interaction_id: done.interactionId,
@@ -106,16 +116,29 @@ export class ReplyPlayback {
     return heardText === "" ? { kind: "none" } : { kind: "prefix", text: heardText };
   }
 
-  /** Barge-in: stops the reply's audio at once and cancels its production or cuts it where heard. */
+  /**
+   * Barge-in: stops the reply's audio at once. A reply still being produced is cut short where the user
+   * stopped listening (its production stops, the heard part is kept), or cancelled and rolled back when
+   * none of it was heard. A produced reply is cut where heard.
+   */
   interrupt(): void {
+    if (this.interruptedAtMs !== undefined) return;
+    const clockMs = this.pacer?.stop() ?? 0;
+    const heardMs = this.playedMs ?? clockMs;
+    const reason = new DOMException("The user interrupted", "AbortError");
     if (this.production === "running") {
-      this.pacer?.stop();
-      this.controller.abort(new DOMException("The user interrupted", "AbortError"));
+      if (heardMs <= 0) {
+        this.controller.abort(reason);
+        return;
+      }
+      this.interruptedAtMs = heardMs;
+      this.resolveInterrupted(heardMs);
+      this.cutShort.abort(reason);
       return;
     }
     if (this.pacer === undefined) return;
-    const clockMs = this.pacer.stop();
-    this.resolveInterrupted(this.playedMs ?? clockMs);
+    this.interruptedAtMs = heardMs;
+    this.resolveInterrupted(heardMs);
   }
 
   /** Stops the audio without a decision (the turn failed or the connection ended). */

@@ -426,6 +426,7 @@ export class RealtimeSession {
     return {
       reply: this.options.responseFormat,
       signal: turn.controller.signal,
+      cutShort: turn.cutShort.signal,
       delivered: async (done) => {
         const delivery = await turn.delivered(done);
         if (delivery.kind === "none") this.carriedText = turn.userText;
