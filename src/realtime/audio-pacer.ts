@@ -24,13 +24,19 @@ export class AudioPacer {
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
   private stopped = false;
+  private held = false;
   private drainedResolve: (() => void) | undefined;
   /** Resolves when every chunk of an ended reply has played out by the clock, or the pacer stops. */
   readonly playedOut: Promise<void>;
 
+  /**
+   * @param aheadMs How far ahead of the playback clock audio is sent (default AHEAD_OF_PLAYBACK_MS);
+   *   less makes a stop bite sooner, at the price of less cover for network jitter.
+   */
   constructor(
     private readonly send: (chunk: PacedChunk) => void,
     private readonly now: () => number = () => performance.now(),
+    private readonly aheadMs = AHEAD_OF_PLAYBACK_MS,
   ) {
     this.playedOut = new Promise((resolve) => (this.drainedResolve = resolve));
   }
@@ -52,6 +58,21 @@ export class AudioPacer {
   /** No more audio follows; `playedOut` resolves once the clock passes the last chunk. */
   end(): void {
     this.ended = true;
+    this.pump();
+  }
+
+  /**
+   * Holds the audio not yet sent (a possible interruption is being judged): what was sent plays out, then
+   * the clock waits, as when the queue runs dry. `release()` sends on from there.
+   */
+  hold(): void {
+    this.held = true;
+    clearTimeout(this.timer);
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
     this.pump();
   }
 
@@ -97,15 +118,15 @@ export class AudioPacer {
       if (next === undefined) break;
       this.anchorAt ??= now;
       const playedMs = now - this.anchorAt;
-      if (next.offsetMs > playedMs + AHEAD_OF_PLAYBACK_MS) {
-        this.timer = setTimeout(() => this.pump(), next.offsetMs - playedMs - AHEAD_OF_PLAYBACK_MS);
+      if (this.held || next.offsetMs > playedMs + this.aheadMs) {
+        if (!this.held) this.timer = setTimeout(() => this.pump(), next.offsetMs - playedMs - this.aheadMs);
         return;
       }
       this.queue.shift();
       this.sentMs = next.offsetMs + next.durationMs;
       this.send(next);
     }
-    if (this.ended) {
+    if (this.ended && !this.held) {
       const remainingMs = this.anchorAt === undefined ? 0 : this.sentMs - (now - this.anchorAt);
       if (remainingMs <= 0) this.drainedResolve?.();
       else this.timer = setTimeout(() => this.pump(), remainingMs);

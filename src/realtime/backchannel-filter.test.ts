@@ -41,6 +41,11 @@ describe("interruptionSettings", () => {
     expect(read.min_interruption_ms).toBe(700);
     expect(read.backchannel_words).toEqual(["sí"]);
     expect(read.false_interruption_timeout_ms).toBe(1500);
+    expect(read.resume_false_interruptions).toBe(true);
+    expect(interruptionSettings({ resume_false_interruptions: false }).resume_false_interruptions).toBe(
+      false,
+    );
+    expect(() => interruptionSettings({ resume_false_interruptions: 1 })).toThrow(/resume_false/);
     expect(() => interruptionSettings({ min_interruption_ms: -1 })).toThrow(/min_interruption_ms/);
     expect(() => interruptionSettings({ backchannel_words: "yeah" })).toThrow(/backchannel_words/);
     expect(() => interruptionSettings([])).toThrow(/object/);
@@ -48,52 +53,69 @@ describe("interruptionSettings", () => {
 });
 
 describe("FalseInterruptionGuard", () => {
+  it("resumes after meaningful words that were too short to interrupt", () => {
+    const { guard, calls } = guarded();
+    guard.speechConfirmed("u1", 1000, 1200);
+    guard.partial("u1", "stop");
+    guard.speechStopped("u1", 1350);
+    expect(guard.speechEnded("u1", "stop")).toBe("resumed");
+    expect(calls).toEqual(["pause", "resume"]);
+  });
+
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   function guarded() {
     const calls: string[] = [];
-    const guard = new FalseInterruptionGuard(() => DEFAULT_INTERRUPTION_SETTINGS, {
-      pause: () => calls.push("pause"),
-      resume: () => calls.push("resume"),
-      interrupt: () => calls.push("interrupt"),
-    });
-    return { guard, calls };
+    const clock = { ms: 0 };
+    const guard = new FalseInterruptionGuard(
+      () => DEFAULT_INTERRUPTION_SETTINGS,
+      {
+        pause: () => calls.push("pause"),
+        resume: () => calls.push("resume"),
+        interrupt: () => calls.push("interrupt"),
+      },
+      () => clock.ms,
+    );
+    return { guard, calls, clock };
   }
 
   it("pauses on confirmed speech and resumes after a backchannel", () => {
     const { guard, calls } = guarded();
-    guard.speechConfirmed("u1");
+    guard.speechConfirmed("u1", 1000, 1200);
     expect(guard.watches("u1")).toBe(true);
-    expect(guard.speechEnded("u1", "mm-hmm", 700)).toBe("resumed");
+    guard.speechStopped("u1", 1700);
+    expect(guard.speechEnded("u1", "mm-hmm")).toBe("resumed");
     expect(calls).toEqual(["pause", "resume"]);
     expect(guard.watches("u1")).toBe(false);
   });
 
   it("interrupts as soon as a partial says something", () => {
-    const { guard, calls } = guarded();
-    guard.speechConfirmed("u1");
-    guard.partial("u1", "yeah", 600);
-    guard.partial("u1", "yeah can we", 800);
+    const { guard, calls, clock } = guarded();
+    guard.speechConfirmed("u1", 1000, 1200);
+    clock.ms = 400;
+    guard.partial("u1", "yeah");
+    guard.partial("u1", "can we");
     expect(calls).toEqual(["pause", "interrupt"]);
-    expect(guard.speechEnded("u1", "yeah can we do Tuesday", 1500)).toBe("interrupted");
+    expect(guard.speechEnded("u1", "yeah can we do Tuesday")).toBe("interrupted");
   });
 
   it("resumes after the timeout when nothing meaningful was said, and still interrupts later", async () => {
-    const { guard, calls } = guarded();
-    guard.speechConfirmed("u1");
+    const { guard, calls, clock } = guarded();
+    guard.speechConfirmed("u1", 1000, 1200);
     await vi.advanceTimersByTimeAsync(1499);
     expect(calls).toEqual(["pause"]);
     await vi.advanceTimersByTimeAsync(2);
     expect(calls).toEqual(["pause", "resume"]);
-    guard.partial("u1", "hold on please", 2500);
+    clock.ms = 1600;
+    guard.partial("u1", "hold on please");
     expect(calls).toEqual(["pause", "resume", "interrupt"]);
   });
 
   it("resumes when the watched utterance is dropped, and ignores other utterances", () => {
     const { guard, calls } = guarded();
-    guard.speechConfirmed("u1");
-    guard.partial("u2", "stop everything now", 3000);
+    guard.speechConfirmed("u1", 1000, 1200);
+    guard.partial("u2", "stop everything now");
     guard.speechDropped("u2");
     guard.speechDropped("u1");
     expect(calls).toEqual(["pause", "resume"]);

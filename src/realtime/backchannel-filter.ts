@@ -6,6 +6,11 @@ import { AppError } from "../lib/app-error.js";
  * it is long enough and says something besides backchannel words, else the agent resumes.
  */
 export interface InterruptionSettings {
+  /**
+   * True: confirmed speech over the agent pauses it and is judged as below. False: it interrupts at once
+   * (when `vad.interrupt_response` is on). Default true.
+   */
+  resume_false_interruptions: boolean;
   /** Speech during agent audio shorter than this never interrupts. Default 500 ms. */
   min_interruption_ms: number;
   /** Words that, alone, never interrupt ("mm-hmm", "yeah", "okay", "right", …). */
@@ -43,6 +48,7 @@ export const DEFAULT_BACKCHANNEL_WORDS = [
 ];
 
 export const DEFAULT_INTERRUPTION_SETTINGS: InterruptionSettings = {
+  resume_false_interruptions: true,
   min_interruption_ms: 500,
   backchannel_words: DEFAULT_BACKCHANNEL_WORDS,
   false_interruption_timeout_ms: 1500,
@@ -76,7 +82,11 @@ export function interruptionSettings(
       throw invalid("interruption.backchannel_words must be at most 100 words of 1 to 40 characters");
     words = list as string[];
   }
+  const resume = body.resume_false_interruptions;
+  if (resume !== undefined && typeof resume !== "boolean")
+    throw invalid("interruption.resume_false_interruptions must be a boolean");
   return {
+    resume_false_interruptions: resume ?? base.resume_false_interruptions,
     min_interruption_ms: number("min_interruption_ms", 10_000),
     backchannel_words: words,
     false_interruption_timeout_ms: number("false_interruption_timeout_ms", 10_000),
@@ -151,32 +161,36 @@ export interface ReplyControls {
  * False interruptions during agent speech: confirmed user speech pauses the reply instead of stopping
  * it; the reply then resumes when the speech turns out short or only backchannel words, or when
  * nothing meaningful was said within `false_interruption_timeout_ms`; it is interrupted as soon as a
- * partial or final transcript says something.
+ * partial or final transcript of long enough speech says something. Speech durations are in session
+ * audio time (the VAD's), partials are timed by the clock since the confirmation.
  */
 export class FalseInterruptionGuard {
-  private utteranceId: string | undefined;
+  private watched:
+    | { utteranceId: string; startMs: number; confirmedAtMs: number; confirmedWallMs: number; endMs?: number }
+    | undefined;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: () => InterruptionSettings,
     private readonly reply: ReplyControls,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** True while the guard watches an utterance (its end decides whether it becomes a turn). */
   watches(utteranceId: string): boolean {
-    return this.utteranceId === utteranceId;
+    return this.watched?.utteranceId === utteranceId;
   }
 
-  /** Speech was confirmed while agent audio played: pause and watch it. */
-  speechConfirmed(utteranceId: string): void {
+  /** Speech (from `startMs`, confirmed at `confirmedAtMs`) over the agent's audio: pause and watch it. */
+  speechConfirmed(utteranceId: string, startMs: number, confirmedAtMs: number): void {
     this.clear();
-    this.utteranceId = utteranceId;
+    this.watched = { utteranceId, startMs, confirmedAtMs, confirmedWallMs: this.now() };
     this.paused = true;
     this.reply.pause();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.utteranceId === utteranceId && this.paused) {
+      if (this.watches(utteranceId) && this.paused) {
         this.paused = false;
         this.reply.resume();
       }
@@ -184,20 +198,29 @@ export class FalseInterruptionGuard {
   }
 
   /** A partial transcript of the watched utterance; interrupts once it says something. */
-  partial(utteranceId: string, text: string, speechMs: number): void {
-    if (this.utteranceId !== utteranceId) return;
+  partial(utteranceId: string, text: string): void {
+    const watched = this.watched;
+    if (watched?.utteranceId !== utteranceId) return;
+    const speechMs = watched.confirmedAtMs - watched.startMs + (this.now() - watched.confirmedWallMs);
     if (judgeSpeech({ text, speechMs, final: false }, this.settings()) === "interrupt") {
       this.clear();
       this.reply.interrupt();
     }
   }
 
+  /** The VAD heard the watched speech end at `endMs` (session audio time). */
+  speechStopped(utteranceId: string, endMs: number): void {
+    if (this.watched?.utteranceId === utteranceId) this.watched.endMs = endMs;
+  }
+
   /**
    * The watched utterance ended with its final transcript: returns whether it interrupted the agent
    * (then it is the user's next turn) or the agent resumed (then it is dropped).
    */
-  speechEnded(utteranceId: string, text: string, speechMs: number): "interrupted" | "resumed" {
-    if (this.utteranceId !== utteranceId) return "interrupted";
+  speechEnded(utteranceId: string, text: string): "interrupted" | "resumed" {
+    const watched = this.watched;
+    if (watched?.utteranceId !== utteranceId) return "interrupted";
+    const speechMs = (watched.endMs ?? watched.confirmedAtMs) - watched.startMs;
     const wasPaused = this.paused;
     this.clear();
     if (judgeSpeech({ text, speechMs, final: true }, this.settings()) === "interrupt") {
@@ -210,7 +233,7 @@ export class FalseInterruptionGuard {
 
   /** The watched utterance was dropped (a blip, or it failed): resume if paused. */
   speechDropped(utteranceId: string): void {
-    if (this.utteranceId !== utteranceId) return;
+    if (!this.watches(utteranceId)) return;
     const wasPaused = this.paused;
     this.clear();
     if (wasPaused) this.reply.resume();
@@ -220,7 +243,7 @@ export class FalseInterruptionGuard {
   clear(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.utteranceId = undefined;
+    this.watched = undefined;
     this.paused = false;
   }
 }
