@@ -2,6 +2,9 @@ import type { AppError } from "../lib/app-error.js";
 import type { TurnEvent } from "../domain/turn-events.js";
 import { type ActionFilter, actionVisible, type WireEvent } from "./events.js";
 
+/** The spec's `ActionTooLongEvent` type: a step outlived its filler trigger. */
+const ACTION_TOO_LONG = "action-too-long";
+
 /**
  * The wire body of a turn event, the same for every transport (NDJSON lines, WebSocket messages), or
  * undefined for events the client does not see (stage marks, steps, filtered actions). A spoken piece
@@ -21,11 +24,11 @@ export function wireEventOf(
         : undefined;
     case "filler":
       // The spec's ActionTooLongEvent: base64 WAV (mono 16-bit 16 kHz) in voice replies, else the text.
-      return actionVisible(filter, "action-too-long")
+      return actionVisible(filter, ACTION_TOO_LONG)
         ? {
             type: "current-agent-action",
             action: {
-              type: "action-too-long",
+              type: ACTION_TOO_LONG,
               filler: event.audio?.wavBase64 ?? event.text,
               previously_started_event: event.step.startedEvent,
             },

@@ -28,10 +28,13 @@ export class AgentAudioOutput {
   constructor(
     private readonly outbox: Outbox,
     private readonly format: "pcm" | "mp3",
+    /** Told of every chunk's audio as it is sent (the echo reference). */
+    private readonly onSent: (pcm: Int16Array) => void = () => undefined,
   ) {}
 
   /** Encodes and sends one chunk. Chunks are sent in call order (encoding MP3 is synchronous work). */
   async send(chunk: AgentAudioChunk): Promise<void> {
+    this.onSent(chunk.pcm);
     const bytes =
       chunk.pcm.length === 0
         ? new Uint8Array(0)

@@ -1,4 +1,5 @@
 import { AppError } from "../lib/app-error.js";
+import { type InterruptionSettings, interruptionSettings } from "./backchannel-filter.js";
 import { DEFAULT_VAD_SETTINGS, type VadSettings } from "./turn-detector.js";
 
 /** Input audio of a session: PCM16 little-endian mono at `frame_rate`. */
@@ -21,6 +22,10 @@ export type ClientMessage =
       idle_timeout_s?: number;
       initial_message?: string;
       initial_message_type?: "user-message" | "external-event";
+      /** How speech over the agent is judged (backchannels, false interruptions). */
+      interruption?: InterruptionSettings;
+      /** Take the agent's own echo out of the input. Default true. */
+      echo_rejection?: boolean;
     }
   | { type: "client.new-text-message"; text: string; message_type?: "user-message" | "external-event" }
   | { type: "client.new-audio-message"; audio: string | null }
@@ -113,6 +118,9 @@ export function parseClientMessage(text: string): ClientMessage {
       }
       const vadMode = body.vad_mode;
       if (vadMode !== undefined && typeof vadMode !== "boolean") throw invalid("vad_mode must be a boolean");
+      const echoRejection = body.echo_rejection;
+      if (echoRejection !== undefined && typeof echoRejection !== "boolean")
+        throw invalid("echo_rejection must be a boolean");
       return {
         type: body.type,
         ...definedFields({
@@ -125,6 +133,8 @@ export function parseClientMessage(text: string): ClientMessage {
           idle_timeout_s: timeout,
           initial_message: optionalString(body, "initial_message"),
           initial_message_type: initialType,
+          interruption: body.interruption === undefined ? undefined : interruptionSettings(body.interruption),
+          echo_rejection: echoRejection,
         }),
       };
     }

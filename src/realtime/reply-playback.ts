@@ -146,6 +146,22 @@ export class ReplyPlayback {
     this.pacer?.stop();
   }
 
+  /** True while some of the reply's audio is unsent or unplayed by the pacing clock. */
+  get speaking(): boolean {
+    const pacer = this.pacer;
+    return pacer !== undefined && (pacer.pendingChunks > 0 || pacer.heardMs() < pacer.sentAudioMs);
+  }
+
+  /** Holds the reply's unsent audio (a possible interruption is being judged). */
+  pause(): void {
+    this.pacer?.hold();
+  }
+
+  /** Sends the held audio on from where it stopped. */
+  resume(): void {
+    this.pacer?.release();
+  }
+
   private sendLastMarker(): void {
     this.audio
       .send({

@@ -1,7 +1,7 @@
 import type { WebSocket } from "ws";
 import type { ConversationService, InteractionInput, TurnOptions } from "../conversation/service.js";
 import type { Principal } from "../domain/principal.js";
-import type { ConversationEvent, Recognition } from "../domain/turn-events.js";
+import type { ConversationEvent, Recognition, TurnEvent } from "../domain/turn-events.js";
 import type { SttEngine } from "../engines/stt/types.js";
 import type { VadEngine } from "../engines/vad/types.js";
 import { AppError, isAbortError, toAppError } from "../lib/app-error.js";
@@ -10,6 +10,14 @@ import type { TurnMetrics } from "../observability/metrics.js";
 import type { ActionFilter } from "../protocol/events.js";
 import { wireEventOf } from "../protocol/wire.js";
 import { AgentAudioOutput } from "./agent-audio.js";
+import {
+  DEFAULT_INTERRUPTION_SETTINGS,
+  FalseInterruptionGuard,
+  type InterruptionSettings,
+} from "./backchannel-filter.js";
+import { EchoGate } from "./echo-gate.js";
+import { EchoReference } from "./echo-reference.js";
+import { FillerPlayback } from "./filler-playback.js";
 import { speechInterruptsReply } from "./barge-in.js";
 import {
   type ClientMessage,
@@ -80,6 +88,13 @@ export class RealtimeSession {
   private carriedText = "";
   private externalEvents: { text: string; timestamp: string }[] = [];
   private closing = false;
+  /** What the client plays of the agent (every chunk sent), for echo rejection. */
+  private readonly echoReference = new EchoReference();
+  private echoGate: EchoGate | undefined;
+  private interruption: InterruptionSettings = DEFAULT_INTERRUPTION_SETTINGS;
+  private readonly falseInterruptions: FalseInterruptionGuard;
+  /** The filler playing now, until the answer's audio or a barge-in ends it. */
+  private filler: FillerPlayback | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -88,13 +103,27 @@ export class RealtimeSession {
     private readonly deps: SessionDeps,
   ) {
     this.outbox = new Outbox(socket);
-    this.agentAudio = new AgentAudioOutput(this.outbox, options.audioFormat);
+    this.agentAudio = new AgentAudioOutput(this.outbox, options.audioFormat, (pcm) =>
+      this.echoReference.record(pcm, performance.now()),
+    );
+    this.falseInterruptions = new FalseInterruptionGuard(() => this.interruption, {
+      pause: () => {
+        this.turn?.pause();
+        this.send("server.agent-paused", { message_id: this.turn?.messageId ?? null });
+      },
+      resume: () => {
+        this.turn?.resume();
+        this.send("server.agent-resumed", { message_id: this.turn?.messageId ?? null });
+      },
+      interrupt: () => this.interruptReply(),
+    });
     this.speech = new SpeechInput(
       {
         stt: deps.stt,
         vad: deps.vad,
         maxAudioDurationMs: deps.maxAudioDurationMs,
         signal: this.connection.signal,
+        rejectEcho: (samples, arrivedAtMs) => this.echoGate?.process(samples, arrivedAtMs).cleaned ?? samples,
       },
       {
         speechStarted: (utteranceId, audioStartMs) => {
@@ -103,15 +132,26 @@ export class RealtimeSession {
         },
         speechConfirmed: (utteranceId, startMs, confirmedAtMs) => {
           const speech = { utteranceId, startMs, confirmedAtMs };
-          if (speechInterruptsReply(speech, this.turn, this.speech.vadSettings)) this.interruptReply();
+          if (!speechInterruptsReply(speech, this.turn, this.speech.vadSettings)) return;
+          // Over the agent's voice, speech first pauses it: a backchannel or a cough must not stop it.
+          const agentSpeaking = this.turn?.speaking === true || this.filler !== undefined;
+          if (agentSpeaking && this.interruption.resume_false_interruptions)
+            this.falseInterruptions.speechConfirmed(utteranceId, startMs, confirmedAtMs);
+          else this.interruptReply();
         },
-        blip: (utteranceId, reason) =>
-          this.send("server.vad-speech-reset-zero", { utterance_id: utteranceId, reason }),
-        speechEnded: (utteranceId, audioEndMs) =>
-          this.send("server.vad-speech-ended", { utterance_id: utteranceId, audio_end_ms: audioEndMs }),
-        utteranceEnded: (utterance, recognition) => this.enqueueSpokenTurn(utterance, recognition),
-        partialTranscript: (utteranceId, text) =>
-          this.send("server.user-transcript-partial", { utterance_id: utteranceId, text }),
+        blip: (utteranceId, reason) => {
+          if (utteranceId !== undefined) this.falseInterruptions.speechDropped(utteranceId);
+          this.send("server.vad-speech-reset-zero", { utterance_id: utteranceId, reason });
+        },
+        speechEnded: (utteranceId, audioEndMs) => {
+          if (utteranceId !== undefined) this.falseInterruptions.speechStopped(utteranceId, audioEndMs);
+          this.send("server.vad-speech-ended", { utterance_id: utteranceId, audio_end_ms: audioEndMs });
+        },
+        utteranceEnded: (utterance, recognition) => this.onUtteranceEnded(utterance, recognition),
+        partialTranscript: (utteranceId, text) => {
+          this.falseInterruptions.partial(utteranceId, text);
+          this.send("server.user-transcript-partial", { utterance_id: utteranceId, text });
+        },
         failed: (error, closeCode) => {
           if (this.connection.signal.aborted) return;
           this.fail(toAppError(error), closeCode === "overloaded" ? CLOSE.overloaded : CLOSE.internal);
@@ -279,6 +319,8 @@ export class RealtimeSession {
     const vadMode = message.vad_mode ?? false;
     const vad = message.vad === undefined ? DEFAULT_VAD_SETTINGS : vadSettings(message.vad);
     this.speech.setMode(vadMode, vad);
+    this.interruption = message.interruption ?? DEFAULT_INTERRUPTION_SETTINGS;
+    this.echoGate = message.echo_rejection === false ? undefined : new EchoGate(this.echoReference);
     this.inputAudio = message.request_audio_config ?? this.inputAudio;
     this.idleTimeoutS = message.idle_timeout_s ?? this.idleTimeoutS;
     this.speech.start(this.inputAudio.frame_rate);
@@ -286,6 +328,8 @@ export class RealtimeSession {
       vad_mode: this.speech.isVadMode,
       vad: this.speech.vadSettings,
       idle_timeout_s: this.idleTimeoutS,
+      interruption: this.interruption,
+      echo_rejection: this.echoGate !== undefined,
       input_audio: { format: "pcm", sample_rate_hz: this.inputAudio.frame_rate },
       output_audio: { format: this.options.audioFormat, sample_rate_hz: SESSION_RATE_HZ },
       resume_token: null,
@@ -370,6 +414,47 @@ export class RealtimeSession {
   }
 
   // ---- turns ------------------------------------------------------------------------------------
+
+  /**
+   * An utterance ended. Speech that paused the agent is judged on its transcript first: a false
+   * interruption (short, or backchannel words only) is dropped and the agent goes on; else it is a turn.
+   */
+  private onUtteranceEnded(utterance: Utterance, recognition: Promise<Recognition>): void {
+    if (!this.falseInterruptions.watches(utterance.id)) {
+      this.enqueueSpokenTurn(utterance, recognition);
+      return;
+    }
+    recognition.then(
+      (recognized) => {
+        if (this.falseInterruptions.speechEnded(utterance.id, recognized.text) === "interrupted")
+          this.enqueueSpokenTurn(utterance, Promise.resolve(recognized));
+      },
+      () => this.falseInterruptions.speechDropped(utterance.id),
+    );
+  }
+
+  /**
+   * A filler: as text, one `server.new-message` with `filler: true`; spoken, it plays into the agent's
+   * audio until the answer's audio ends it at a word boundary (or a barge-in stops it).
+   */
+  private playFiller(event: Extract<TurnEvent, { type: "filler" }>, turn: ReplyPlayback): void {
+    if (event.audio === undefined) {
+      this.send("server.new-message", {
+        message_id: event.messageId,
+        message: event.text,
+        stop: true,
+        transcript_alignment: null,
+        filler: true,
+      });
+      return;
+    }
+    this.filler?.stop();
+    const filler = new FillerPlayback(event.audio, event.messageId, (chunk) => {
+      this.agentAudio.send(chunk).catch(() => undefined);
+    });
+    this.filler = filler;
+    turn.controller.signal.addEventListener("abort", () => filler.stop(), { once: true });
+  }
 
   /** A spoken turn: waits for the utterance's transcript, then runs the interaction. */
   private enqueueSpokenTurn(utterance: Utterance, recognition: Promise<Recognition>): void {
@@ -459,7 +544,12 @@ export class RealtimeSession {
         latency?.observe(event);
         observer.observe(event);
         this.touch();
+        if (event.type === "filler") this.playFiller(event, turn);
         if (event.type === "reply-audio") {
+          // The answer never plays over a filler: the filler ends at its next word boundary first.
+          const filler = this.filler;
+          this.filler = undefined;
+          await filler?.finish();
           turn.addAudio(event.messageId, event.utterance);
           continue;
         }
@@ -504,6 +594,8 @@ export class RealtimeSession {
       if (appError.httpStatus >= 500) this.deps.log.error({ err: error }, "real-time interaction failed");
       this.sendError(appError, false);
     } finally {
+      this.filler?.stop();
+      this.filler = undefined;
       turn.detach();
       if (this.turn === turn) this.turn = undefined;
     }
@@ -511,6 +603,10 @@ export class RealtimeSession {
 
   /** Barge-in (speech the policy let through, a text message, `client.interrupt`): stops the reply. */
   private interruptReply(): void {
+    this.falseInterruptions.clear();
+    this.filler?.stop();
+    this.filler = undefined;
+    if (this.turn !== undefined) this.echoReference.flush(performance.now());
     this.turn?.interrupt();
   }
 }

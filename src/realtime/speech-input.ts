@@ -34,6 +34,11 @@ export interface SpeechInputDeps {
   maxAudioDurationMs: number;
   /** The connection's signal: aborting it ends recognition and the VAD. */
   signal: AbortSignal;
+  /**
+   * Takes the agent's echo out of 16 kHz input that arrived at `arrivedAtMs` (server clock), before the
+   * VAD and the recognizer hear it (see echo-gate.ts). Default: the input as it is.
+   */
+  rejectEcho?: (samples: Int16Array, arrivedAtMs: number) => Int16Array;
 }
 
 /**
@@ -50,7 +55,7 @@ export class SpeechInput {
   private readonly history = new AudioHistory();
   private resampler: InputResampler | undefined;
   private inputRateHz = SESSION_RATE_HZ;
-  private readonly input = new AsyncQueue<Int16Array>();
+  private readonly input = new AsyncQueue<{ samples: Int16Array; arrivedAtMs: number }>();
   private backlogSamples = 0;
   private vadInput: AsyncQueue<Int16Array> | undefined;
   private started = false;
@@ -95,7 +100,7 @@ export class SpeechInput {
       );
       return;
     }
-    this.input.push(samples);
+    this.input.push({ samples, arrivedAtMs: performance.now() });
   }
 
   /** Manual mode: `audio: null` ends the user's utterance. */
@@ -113,8 +118,9 @@ export class SpeechInput {
 
   /** Input audio in order: to 16 kHz, into the history, the open utterance and the VAD. */
   private async runInputLoop(): Promise<void> {
-    for await (const raw of this.input) {
-      const samples = (await this.resampler?.process(raw)) ?? raw;
+    for await (const { samples: raw, arrivedAtMs } of this.input) {
+      const resampled = (await this.resampler?.process(raw)) ?? raw;
+      const samples = this.deps.rejectEcho?.(resampled, arrivedAtMs) ?? resampled;
       this.history.push(samples);
       if (this.vadMode) {
         this.utterance?.push(samples);
