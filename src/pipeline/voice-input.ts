@@ -1,5 +1,6 @@
 import { decodeUpload } from "../engines/codec/decode-upload.js";
 import { AudioFormatError, type PcmChunk, type RequestAudioConfig } from "../engines/codec/types.js";
+import { recognizeInParallelPhrases } from "../engines/stt/parallel-phrases.js";
 import type { SttEngine, SttEvent } from "../engines/stt/types.js";
 import { AppError } from "../lib/app-error.js";
 import { characterSimilarity } from "../lib/wer.js";
@@ -144,7 +145,11 @@ async function recognize(options: RecognizeOptions, stopAll: (error: unknown) =>
   });
   let heardMs = 0;
   const open = (async () => {
-    const events = options.stt.recognize(outputs[0]!, { signal });
+    const parallelism = options.stt.capabilities.parallelism ?? 1;
+    const events =
+      parallelism > 1
+        ? recognizeInParallelPhrases(options.stt, outputs[0]!, { signal, parallelism })
+        : options.stt.recognize(outputs[0]!, { signal });
     for await (const event of events) {
       if (inputEndedAt() > 0 && recognizedMsAtInputEnd < 0) recognizedMsAtInputEnd = heardMs;
       // A partial result means the recognizer has worked through the audio decoded so far.

@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { recognizeInParallelPhrases } from "../../src/engines/stt/parallel-phrases.js";
 import { PocketSphinxEngine } from "../../src/engines/stt/pocketsphinx/engine.js";
+import type { SttEvent } from "../../src/engines/stt/types.js";
 import { wordErrors } from "../../src/lib/wer.js";
 import { decodeTo16k, fixtureDir, makeFlac, makeMp3, soxConvert } from "../helpers/audio-fixtures.js";
 import { chunked, librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
@@ -12,11 +14,19 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function transcribe(samples: Int16Array): Promise<string> {
-  for await (const event of engine.recognize(chunked(samples), { signal: new AbortController().signal })) {
-    if (event.type === "final") return event.text;
-  }
-  throw new Error("no final result");
+/** The words of one stream, and of the same stream split into phrases recognized side by side. */
+async function transcribe(samples: Int16Array): Promise<{ whole: string; phrases: string }> {
+  const finalText = async (events: AsyncIterable<SttEvent>) => {
+    for await (const event of events) if (event.type === "final") return event.text;
+    throw new Error("no final result");
+  };
+  const signal = new AbortController().signal;
+  return {
+    whole: await finalText(engine.recognize(chunked(samples), { signal })),
+    phrases: await finalText(
+      recognizeInParallelPhrases(engine, chunked(samples), { signal, parallelism: 2 }),
+    ),
+  };
 }
 
 describe("recognition through every input format", () => {
@@ -32,10 +42,12 @@ describe("recognition through every input format", () => {
       ];
       for (const [file, contentType] of variants) {
         const text = await transcribe(await decodeTo16k(fs.readFileSync(file), { contentType }));
-        expect(
-          wordErrors(reference, text).errors,
-          `${contentType}: "${text}" vs "${reference}"`,
-        ).toBeLessThanOrEqual(1);
+        for (const path of ["whole", "phrases"] as const) {
+          expect(
+            wordErrors(reference[path], text[path]).errors,
+            `${contentType}, ${path}: "${text[path]}" vs "${reference[path]}"`,
+          ).toBeLessThanOrEqual(1);
+        }
       }
     },
   );

@@ -11,6 +11,11 @@ export interface SttCapabilities {
   languages: string[];
   /** True when `expectedPhrases` restricts recognition to them (grammar mode). */
   grammars: boolean;
+  /**
+   * Recognitions the engine works on at the same time on separate cores (default 1). Above 1, the
+   * pipeline recognizes an utterance's phrases side by side (`recognizeInParallelPhrases`).
+   */
+  parallelism?: number;
 }
 
 export interface RecognizedWord {

@@ -34,6 +34,7 @@ interface Native {
   ngram_model_read: (config: unknown, path: string, fileType: number, logmath: unknown) => unknown;
   ngram_model_free: (lm: unknown) => number;
   logmath_init: (base: number, shift: number, useTable: number) => unknown;
+  err_set_logfile: (path: string) => number;
   logmath_exp: (lmath: unknown, p: number) => number;
   ps_get_logmath: (ps: unknown) => unknown;
   ps_get_feat: (ps: unknown) => unknown;
@@ -85,6 +86,7 @@ function load(): Native {
     ),
     ngram_model_free: base.func("int ngram_model_free(ngram_model_t *model)"),
     logmath_init: base.func("logmath_t *logmath_init(double base, int shift, int use_table)"),
+    err_set_logfile: base.func("int err_set_logfile(const char *path)"),
     logmath_exp: base.func("double logmath_exp(logmath_t *lmath, int logb_p)"),
     ps_get_logmath: ps.func("logmath_t *ps_get_logmath(ps_decoder_t *ps)"),
     ps_get_feat: ps.func("void *ps_get_feat(ps_decoder_t *ps)"),
@@ -171,6 +173,8 @@ export class LanguageModel {
   constructor(extraArgs: Record<string, string> = {}) {
     const lib = load();
     const args = decoderArgs(extraArgs);
+    // Decoders send PocketSphinx's log to `-logfn`; the model is read before any decoder exists.
+    lib.err_set_logfile(args["-logfn"] ?? "/dev/null");
     // Scores are integers in the decoder's log base, so the model is read in that base.
     const logmath = lib.logmath_init(Number(args["-logbase"] ?? "1.0001"), 0, 1);
     const handle = lib.ngram_model_read(parseConfig(lib, args), EN_US_MODEL.lm, NGRAM_AUTO, logmath);

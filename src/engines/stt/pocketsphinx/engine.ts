@@ -51,18 +51,21 @@ const PIECES_IN_FLIGHT = 4;
  */
 export class PocketSphinxEngine implements SttEngine {
   readonly name = "pocketsphinx";
-  readonly capabilities: SttCapabilities = {
-    streaming: true,
-    partialResults: true,
-    sampleRatesHz: [16_000],
-    languages: ["en-US"],
-    grammars: true,
-  };
+  readonly capabilities: SttCapabilities;
   private readonly pool: SessionPool;
   private sessions = 0;
 
   constructor(options: PocketSphinxOptions = {}) {
     const sessionsPerWorker = options.sessionsPerWorker ?? 4;
+    const poolSize = options.poolSize ?? 2;
+    this.capabilities = {
+      streaming: true,
+      partialResults: true,
+      sampleRatesHz: [16_000],
+      languages: ["en-US"],
+      grammars: true,
+      parallelism: poolSize,
+    };
     const workerData: RecognizerWorkerData = {
       decoderArgs: options.decoderArgs ?? {},
       idleDecoders: options.idleDecodersPerWorker ?? sessionsPerWorker,
@@ -71,7 +74,7 @@ export class PocketSphinxEngine implements SttEngine {
     const start = options.startWorker ?? startRecognizerWorker;
     this.pool = new SessionPool(
       {
-        poolSize: options.poolSize ?? 2,
+        poolSize,
         sessionsPerWorker,
         maxWaitingSessions: options.maxWaitingSessions ?? 32,
       },
