@@ -17,6 +17,8 @@ export async function startServerProcess(extraEnv: Record<string, string> = {}) 
       PARLEY_DATA_DIR: dataDir,
       LOG_LEVEL: "warn",
       PARLEY_INTERACTIONS_PER_MINUTE: "1000000",
+      PARLEY_CONVERSATION_CREATES_PER_MINUTE: "1000000",
+      PARLEY_RATE_LIMITS: "off",
       ...extraEnv,
     },
     stdio: "inherit",

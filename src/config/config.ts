@@ -19,8 +19,16 @@ export interface Config {
   tokenTtlSeconds: number;
   /** When true, conversation endpoints answer 503. Env `PARLEY_MAINTENANCE_MODE`, default false. */
   maintenanceMode: boolean;
-  /** Interactions (create + interact) a user may start per minute. Env `PARLEY_INTERACTIONS_PER_MINUTE`, default 15. */
+  /** Interactions a user may send per minute (the spec's 15). Env `PARLEY_INTERACTIONS_PER_MINUTE`, default 15. */
   interactionsPerMinute: number;
+  /** Conversations a user may create per minute (the spec's 5). Env `PARLEY_CONVERSATION_CREATES_PER_MINUTE`, default 5. */
+  conversationCreatesPerMinute: number;
+  /**
+   * The other operations' per-user limits, by operation id. Env `PARLEY_RATE_LIMITS`: unset uses each
+   * operation's limit as the spec documents it; `off` turns them off; `get-users=100,create-agent=20`
+   * replaces the named ones (the rest stay as documented).
+   */
+  rateLimits: RateLimitSettings;
   /** Failed sign-ins per API key id per minute before 429. Env `PARLEY_SIGNIN_FAILURES_PER_MINUTE`, default 5. */
   signinFailuresPerMinute: number;
   /** Largest accepted request body for voice messages. Env `PARLEY_MAX_AUDIO_BYTES`, default 25 MiB. */
@@ -151,6 +159,29 @@ export interface EngineConfig {
   demoToolDelayMs: number;
 }
 
+/** See {@link Config.rateLimits}. */
+export interface RateLimitSettings {
+  enabled: boolean;
+  /** Requests per minute by operation id, replacing the spec's. */
+  perMinute: Record<string, number>;
+}
+
+/** `PARLEY_RATE_LIMITS`: unset, `off`, or `operation-id=N` pairs separated by commas. */
+function rateLimitSettings(env: Env, name: string): RateLimitSettings {
+  const raw = (env[name] ?? "").trim();
+  if (raw === "") return { enabled: true, perMinute: {} };
+  if (raw.toLowerCase() === "off") return { enabled: false, perMinute: {} };
+  const perMinute: Record<string, number> = {};
+  for (const entry of raw.split(",")) {
+    const match = /^\s*([a-z0-9_-]+)\s*=\s*(\d+)\s*$/.exec(entry);
+    if (match === null || Number(match[2]) < 1) {
+      throw new ConfigError(name, `must be "off" or operation-id=N pairs (N >= 1), got "${entry.trim()}"`);
+    }
+    perMinute[match[1]!] = Number(match[2]);
+  }
+  return { enabled: true, perMinute };
+}
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -231,6 +262,8 @@ export function loadConfig(env: Env = process.env): Config {
     tokenTtlSeconds: integer(env, "PARLEY_TOKEN_TTL_SECONDS", 3600, 60, 30 * 24 * 3600),
     maintenanceMode: boolean(env, "PARLEY_MAINTENANCE_MODE", false),
     interactionsPerMinute: integer(env, "PARLEY_INTERACTIONS_PER_MINUTE", 15, 1, 1_000_000),
+    conversationCreatesPerMinute: integer(env, "PARLEY_CONVERSATION_CREATES_PER_MINUTE", 5, 1, 1_000_000),
+    rateLimits: rateLimitSettings(env, "PARLEY_RATE_LIMITS"),
     signinFailuresPerMinute: integer(env, "PARLEY_SIGNIN_FAILURES_PER_MINUTE", 5, 1, 1_000_000),
     maxAudioBytes: integer(env, "PARLEY_MAX_AUDIO_BYTES", 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     bodyStallTimeoutMs: integer(env, "PARLEY_BODY_STALL_TIMEOUT_MS", 10_000, 100, 600_000),

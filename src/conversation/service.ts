@@ -130,10 +130,14 @@ export class ConversationService {
     let turnEnded = false;
     let turnLease: Lease | undefined;
     try {
+      // The spec's 400: "attempting to start a conversation when other unfinished conversations exist".
       if (await store.findUnfinishedConversation(orgId, principal.user.id, request.serviceId)) {
-        throw new AppError("conflict", "The user already has an unfinished conversation with this service");
+        throw new AppError(
+          "bad_request",
+          "The user already has an unfinished conversation with this service",
+        );
       }
-      this.deps.limits.countInteraction(principal);
+      this.deps.limits.countConversationCreate(principal);
       const now = this.deps.now().toISOString();
       conversation = {
         id: newId(),
@@ -338,7 +342,8 @@ function checkVoiceReplyPossible(principal: Principal, context: ServiceContext):
 }
 
 function checkVoiceInputPossible(principal: Principal): void {
-  if (!isEnglish(principal.user.preferredLanguage)) {
+  // An erased preferred language (stored empty) means the agent's default, which speaks English.
+  if (!isEnglish(principal.user.preferredLanguage || undefined)) {
     throw new AppError(
       "bad_request",
       `The preferred language ${principal.user.preferredLanguage} has no voice support`,

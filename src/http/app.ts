@@ -1,9 +1,15 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { DestinationStream } from "pino";
 import { isAbortError, isAppError } from "../lib/app-error.js";
 import { bodyLimitsFor, parseJsonBody } from "./body-stream.js";
 import { loggerOptions } from "../observability/logger.js";
 import { createAppState, type AppDeps } from "./deps.js";
+import { registerNotImplementedOperations, registerUnknownRoutes } from "./routes/not-implemented.js";
 import { adminRoutes } from "./routes/admin.js";
 import { conversationRoutes } from "./routes/conversation.js";
 import { docsRoutes } from "./routes/docs.js";
@@ -23,8 +29,24 @@ export async function buildApp(
     // A backstop for bodies no route reads; the routes' own limits answer sooner with 408.
     requestTimeout: deps.config.bodyTimeoutMs + 5000,
     // Query parameters may repeat (`id=a&id=b`); the default parser turns repeats into arrays.
-    // Long path parameters reach the routes, which answer 404 or 422 as the spec says (not 414).
+    // Path parameters up to 10,000 characters reach the routes, which answer 404 or 422 as the spec says.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 10_000 },
+    // Errors the router raises before any route runs get the API's bodies too. A path parameter past
+    // the length limit, or a path that does not decode, is the spec's 422 for a path parameter that
+    // failed validation.
+    frameworkErrors: (error, _request, routerReply) => {
+      const reply = routerReply as unknown as FastifyReply;
+      if (error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL") {
+        const msg =
+          error.code === "FST_ERR_BAD_URL"
+            ? "is not a valid URL component"
+            : "is longer than 10000 characters";
+        void reply.code(422).send({ detail: [{ loc: ["path"], msg, type: "value_error" }] });
+        return;
+      }
+      const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 500;
+      void reply.code(status).send({ detail: status === 500 ? "Internal server error" : error.message });
+    },
   });
   const state = createAppState(deps.config);
 
@@ -51,7 +73,11 @@ export async function buildApp(
     }
     if (isAppError(error)) {
       if (error.code === "internal") request.log.error({ err: error.cause ?? error }, error.message);
-      const detail = error.detail ?? error.message;
+      // A 422 always has the API's validation body: a list of `{ loc, msg, type }`.
+      const detail =
+        error.httpStatus === 422 && !Array.isArray(error.detail)
+          ? [{ loc: ["body"], msg: error.message, type: "value_error" }]
+          : (error.detail ?? error.message);
       return reply.code(error.httpStatus).send({ detail });
     }
     if (error.validation !== undefined) {
@@ -63,10 +89,11 @@ export async function buildApp(
         })),
       });
     }
+    if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") {
+      return reply.code(422).send({ detail: [{ loc: ["body"], msg: error.message, type: "json_invalid" }] });
+    }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      const status =
-        error.statusCode === 400 && error.code === "FST_ERR_CTP_INVALID_JSON_BODY" ? 422 : error.statusCode;
-      return reply.code(status).send({ detail: error.message });
+      return reply.code(error.statusCode).send({ detail: error.message });
     }
     request.log.error({ err: error }, "unhandled error");
     return reply.code(500).send({ detail: "Internal server error" });
@@ -74,8 +101,8 @@ export async function buildApp(
 
   await app.register(organizationRoutes(deps, state));
   await app.register(userRoutes(deps, state));
-  await app.register(adminRoutes(deps));
-  await app.register(conversationRoutes(deps));
+  await app.register(adminRoutes(deps, state));
+  await app.register(conversationRoutes(deps, state));
   await app.register(docsRoutes);
   await app.register(webRoutes(deps));
   // Other transports (the real-time WebSocket) register here, sharing the error handler and parsers.
@@ -84,5 +111,8 @@ export async function buildApp(
     const body = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(body);
   });
+  // The spec's other operations answer 501; a path that is no route at all answers 404, both as the API.
+  registerNotImplementedOperations(app);
+  registerUnknownRoutes(app);
   return app;
 }

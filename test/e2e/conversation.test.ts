@@ -127,10 +127,11 @@ describe.each(storeKinds)("conversations over HTTP on %s", (store) => {
     expect(again.status).toBe(409);
   });
 
-  it("answers 409 for a second unfinished conversation and while an interaction runs", async () => {
+  it("answers 400 for a second unfinished conversation and 409 while an interaction runs", async () => {
     const first = await create();
     const conversationId = first.events[0]!.conversation_id as string;
-    expect((await create()).status).toBe(409);
+    // The spec's 400: "attempting to start a conversation when other unfinished conversations exist".
+    expect((await create()).status).toBe(400);
 
     const running = interact(conversationId, "holdBeforeReply I have a cough");
     // The first interaction is inside the agent (so it holds the conversation) until released.
@@ -376,8 +377,10 @@ describe("limits and maintenance", () => {
       });
       const id = created.events[0]!.conversation_id as string;
       const url = `${base}/conversation/${id}/interact?request_format=text&response_format=text`;
+      // Creating the conversation counts against its own limit (the spec's 5), not the interactions'.
       expect((await callStream(url, token, { form: textMessage("I have a cold") })).status).toBe(200);
-      expect((await callStream(url, token, { form: textMessage("yes") })).status).toBe(429);
+      expect((await callStream(url, token, { form: textMessage("yes") })).status).toBe(200);
+      expect((await callStream(url, token, { form: textMessage("thanks") })).status).toBe(429);
     } finally {
       await limited.close();
     }

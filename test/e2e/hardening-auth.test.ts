@@ -30,7 +30,8 @@ describe.each(storeKinds)("hostile requests against auth, keys and filters on %s
   const createKey = (auth: string, json: Record<string, unknown>) =>
     call<{ api_key_id: string; api_key: string }>(`${base}/organization/api_key/`, auth, {
       method: "POST",
-      json: { name: "k", duration: "P1D", ...json },
+      // The spec's default role, DefaultAdministratorRole, is not among the demo organization's roles.
+      json: { name: "k", duration: "P1D", role_name: "DefaultAmigoAdministratorRole", ...json },
     });
   const invite = async (roleName: string) => {
     const invited = await call<{ user_id: string }>(`${base}/user/`, token, {

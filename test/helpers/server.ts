@@ -37,6 +37,10 @@ export async function startTestServer(options: {
     PARLEY_DATA_DIR: database.dataDir,
     LOG_LEVEL: "warn",
     PARLEY_WARMUP: "false",
+    // Tests make many requests a minute as one user: the spec's per-operation limits are off, and
+    // conversations may be created freely, unless a test's own env sets them.
+    PARLEY_RATE_LIMITS: "off",
+    PARLEY_CONVERSATION_CREATES_PER_MINUTE: "100000",
     ...(database.databaseUrl === undefined ? {} : { DATABASE_URL: database.databaseUrl }),
     ...options.env,
   });

@@ -46,6 +46,8 @@ const SERVER_ENV: Record<string, string> = {
   PARLEY_MAX_MULTIPART_FIELDS: "100",
   PARLEY_VOICE_NOTES_PER_USER: "2",
   PARLEY_INTERACTIONS_PER_MINUTE: "1000000",
+  PARLEY_CONVERSATION_CREATES_PER_MINUTE: "1000000",
+  PARLEY_RATE_LIMITS: "off",
   PARLEY_SIGNIN_FAILURES_PER_MINUTE: "1000000",
 };
 /** Restarts allowed after crashes or hangs, so one fatal input does not hide every other finding. */

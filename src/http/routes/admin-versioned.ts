@@ -3,15 +3,9 @@ import { newId } from "../../domain/ids.js";
 import { AppError } from "../../lib/app-error.js";
 import type { EntityVersion, VersionedKind } from "../../store/types.js";
 import { type Principal, requirePermission } from "../auth.js";
-import type { AppDeps } from "../deps.js";
-import {
-  booleanParam,
-  idListParam,
-  pageParams,
-  requireId,
-  validationError,
-  textOf,
-} from "../request-helpers.js";
+import type { AppDeps, AppState } from "../deps.js";
+import { operationRequest } from "../operation.js";
+import { pageOf } from "../request-helpers.js";
 
 type OrgParams = { organization: string };
 
@@ -24,8 +18,19 @@ interface VersionedRoutes {
   listField: string;
   versionsField: string;
   permissions: { create: string; read: string; delete: string; createVersion: string };
-  /** Required fields of a version body (422 when missing). */
-  requiredVersionFields: string[];
+  /** The spec's operation ids, and the name each of the entity's operations gives its id in the path. */
+  operations: {
+    create: string;
+    list: string;
+    delete: { id: string; idParam: string };
+    createVersion: { id: string; idParam: string };
+    listVersions: { id: string; idParam: string };
+  };
+  /**
+   * Fields a first version must define: the spec's 400 "attempt to create the initial version …, but not
+   * all fields in the request object are defined".
+   */
+  requiredFirstVersionFields: string[];
   versionInstance(version: EntityVersion, principal: Principal): Record<string, unknown>;
 }
 
@@ -33,40 +38,45 @@ interface VersionedRoutes {
 export function registerVersionedRoutes(
   app: FastifyInstance,
   deps: AppDeps,
+  state: AppState,
   auth: (request: FastifyRequest<{ Params: OrgParams }>) => Promise<Principal>,
   spec: VersionedRoutes,
 ): void {
-  app.post<{ Params: OrgParams; Body: Record<string, unknown> | undefined }>(
-    spec.path,
-    async (request, reply) => {
-      const principal = await auth(request);
-      requirePermission(principal, spec.permissions.create);
-      const name = request.body?.[spec.nameField];
-      if (typeof name !== "string" || name.trim() === "")
-        throw validationError(["body", spec.nameField], "is required");
-      const id = newId();
-      await deps.store.createVersioned(spec.kind, {
-        id,
-        organizationId: principal.organization.id,
-        name: name.trim(),
-        description: "",
-        createdAt: deps.now().toISOString(),
-      });
-      return reply.code(201).send({ id });
-    },
-  );
+  const operations = spec.operations;
+  /** The request's path parameters under the spec's names for `operation`. */
+  const specParams = (request: FastifyRequest<{ Params: OrgParams & { id: string } }>, idParam: string) => ({
+    organization: request.params.organization,
+    [idParam]: request.params.id,
+  });
 
-  app.get<{ Params: OrgParams; Querystring: Record<string, unknown> }>(spec.path, async (request) => {
+  app.post<{ Params: OrgParams }>(spec.path, async (request, reply) => {
+    const principal = await auth(request);
+    requirePermission(principal, spec.permissions.create);
+    const { body } = operationRequest<Record<string, string>>(state, operations.create, principal, request);
+    const name = body[spec.nameField]!;
+    const id = newId();
+    await deps.store.createVersioned(spec.kind, {
+      id,
+      organizationId: principal.organization.id,
+      name: name.trim(),
+      description: "",
+      createdAt: deps.now().toISOString(),
+    });
+    return reply.code(201).send({ id });
+  });
+
+  app.get<{ Params: OrgParams }>(spec.path, async (request) => {
     const principal = await auth(request);
     requirePermission(principal, spec.permissions.read);
-    if (booleanParam(request.query, "deprecated") === true) {
+    const { query } = operationRequest(state, operations.list, principal, request);
+    if (query.deprecated === true) {
       return { [spec.listField]: [], has_more: false, continuation_token: null };
     }
     const page = await deps.store.listVersioned(
       spec.kind,
       principal.organization.id,
-      { ids: idListParam(request.query, "id") },
-      pageParams(request.query),
+      { ids: query.id as string[] },
+      pageOf(query),
     );
     const items = await Promise.all(
       page.items.map(async (entity) => ({
@@ -82,7 +92,6 @@ export function registerVersionedRoutes(
   });
 
   const loadEntity = async (principal: Principal, id: string) => {
-    requireId(id, ["path", spec.idParam]);
     const entity = await deps.store.getVersioned(spec.kind, principal.organization.id, id);
     if (entity === undefined) throw new AppError("not_found", `${spec.kind} ${id} not found`);
     return entity;
@@ -91,68 +100,85 @@ export function registerVersionedRoutes(
   app.delete<{ Params: OrgParams & { id: string } }>(`${spec.path}/:id/`, async (request, reply) => {
     const principal = await auth(request);
     requirePermission(principal, spec.permissions.delete);
+    operationRequest(
+      state,
+      operations.delete.id,
+      principal,
+      request,
+      specParams(request, operations.delete.idParam),
+    );
     const entity = await loadEntity(principal, request.params.id);
     const services = await deps.store.listServices(
       principal.organization.id,
       {},
       { limit: 100, continuationToken: 0, sortBy: [] },
     );
+    // The spec's 400: "an active service exists that utilizes" it (an inactive one keeps it too).
     if (services.items.some((s) => s.agentId === entity.id || s.graphId === entity.id)) {
-      throw new AppError("conflict", "A service still uses it");
+      throw new AppError("bad_request", "A service still uses it");
     }
     await deps.store.deleteVersioned(spec.kind, principal.organization.id, entity.id);
-    return reply.code(204).send();
+    return reply.code(200).send(null);
   });
 
-  app.post<{
-    Params: OrgParams & { id: string };
-    Querystring: Record<string, unknown>;
-    Body: Record<string, unknown> | undefined;
-  }>(`${spec.path}/:id/`, async (request, reply) => {
+  app.post<{ Params: OrgParams & { id: string } }>(`${spec.path}/:id/`, async (request, reply) => {
     const principal = await auth(request);
     requirePermission(principal, spec.permissions.createVersion);
+    const { query, body } = operationRequest<Record<string, unknown>>(
+      state,
+      operations.createVersion.id,
+      principal,
+      request,
+      specParams(request, operations.createVersion.idParam),
+    );
     const entity = await loadEntity(principal, request.params.id);
-    const body = request.body;
-    if (typeof body !== "object" || body === null || Array.isArray(body))
-      throw validationError(["body"], "must be an object");
-    for (const field of spec.requiredVersionFields) {
-      if (body[field] === undefined) throw validationError(["body", field], "is required");
-    }
     const latest = await deps.store.getVersion(spec.kind, principal.organization.id, entity.id, "latest");
-    const expected = request.query.version;
-    if (expected !== undefined && Number(expected) !== (latest?.version ?? 0) + 1) {
+    if (latest === undefined) {
+      const missing = spec.requiredFirstVersionFields.filter((field) => body[field] == null);
+      if (missing.length > 0) {
+        throw new AppError("bad_request", `The first version must define ${missing.join(", ")}`);
+      }
+    }
+    const expected = query.version as number | null | undefined;
+    if (expected != null && expected !== (latest?.version ?? 0) + 1) {
       throw new AppError("conflict", `The next version is ${(latest?.version ?? 0) + 1}`);
     }
-    if (request.query.dry_run === "true") return reply.code(201).send(null);
+    if (query.dry_run === true) return reply.code(201).send(null);
+    // A field left null (or out) keeps the previous version's value, as the spec says of updates.
+    const given = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
     const version = await deps.store.addVersion(
       spec.kind,
       principal.organization.id,
       entity.id,
-      body,
+      { ...(latest?.body ?? {}), ...given },
       deps.now().toISOString(),
     );
     return reply.code(201).send({ version: version.version, created_at: version.createdAt });
   });
 
-  app.get<{ Params: OrgParams & { id: string }; Querystring: Record<string, unknown> }>(
-    `${spec.path}/:id/version`,
-    async (request) => {
-      const principal = await auth(request);
-      requirePermission(principal, spec.permissions.read);
-      const entity = await loadEntity(principal, request.params.id);
-      const page = await deps.store.listVersions(
-        spec.kind,
-        principal.organization.id,
-        entity.id,
-        pageParams(request.query),
-      );
-      const only = request.query.version;
-      const items = page.items.filter((v) => only === undefined || String(v.version) === textOf(only));
-      return {
-        [spec.versionsField]: items.map((v) => spec.versionInstance(v, principal)),
-        has_more: page.hasMore,
-        continuation_token: page.continuationToken,
-      };
-    },
-  );
+  app.get<{ Params: OrgParams & { id: string } }>(`${spec.path}/:id/version`, async (request) => {
+    const principal = await auth(request);
+    requirePermission(principal, spec.permissions.read);
+    const { query } = operationRequest(
+      state,
+      operations.listVersions.id,
+      principal,
+      request,
+      specParams(request, operations.listVersions.idParam),
+    );
+    const entity = await loadEntity(principal, request.params.id);
+    const page = await deps.store.listVersions(
+      spec.kind,
+      principal.organization.id,
+      entity.id,
+      pageOf(query),
+    );
+    const only = query.version as string | null | undefined;
+    const items = page.items.filter((v) => only == null || String(v.version) === only);
+    return {
+      [spec.versionsField]: items.map((v) => spec.versionInstance(v, principal)),
+      has_more: page.hasMore,
+      continuation_token: page.continuationToken,
+    };
+  });
 }

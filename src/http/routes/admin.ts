@@ -5,20 +5,20 @@ import { isWithinPermissions } from "../../domain/permissions.js";
 import { MAX_PAGE_LIMIT } from "../../store/paging.js";
 import type { ApiKey, Service, VersionSet } from "../../store/types.js";
 import { authenticate, requirePermission } from "../auth.js";
-import type { AppDeps } from "../deps.js";
+import type { AppDeps, AppState } from "../deps.js";
 import { hashApiKeySecret, newApiKeySecret } from "../tokens.js";
-import {
-  booleanParam,
-  idListParam,
-  pageParams,
-  requireId,
-  validationError,
-  textOf,
-} from "../request-helpers.js";
+import type {
+  CreateApiKeyBody,
+  CreateServiceBody,
+  UpdateServiceBody,
+  UpsertVersionSetBody,
+  VersionSetBody,
+} from "../api-spec/request-types.js";
+import { operationRequest } from "../operation.js";
+import { pageOf, validationError } from "../request-helpers.js";
 import { registerVersionedRoutes } from "./admin-versioned.js";
 
 type OrgParams = { organization: string };
-type Body = Record<string, unknown> | undefined;
 
 /** ISO-8601 duration (days, hours, minutes, seconds) in milliseconds, or undefined when malformed. */
 export function parseIsoDurationMs(text: string): number | undefined {
@@ -28,22 +28,11 @@ export function parseIsoDurationMs(text: string): number | undefined {
   return ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (m ?? 0)) * 60_000 + (s ?? 0) * 1000;
 }
 
-function versionSetOf(value: unknown, location: string[]): VersionSet {
-  if (typeof value !== "object" || value === null)
-    throw validationError(location, "must be a version set object");
-  const set = value as Record<string, unknown>;
-  const number = (name: string) => {
-    const v = set[name];
-    if (v === null) return null;
-    if (!Number.isInteger(v)) throw validationError([...location, name], "must be an integer or null");
-    return v as number;
-  };
+function versionSetOf(set: VersionSetBody): VersionSet {
   return {
-    agent_version_number: number("agent_version_number"),
-    service_hierarchical_state_machine_version_number: number(
-      "service_hierarchical_state_machine_version_number",
-    ),
-    llm_model_preferences: (set.llm_model_preferences ?? {}) as Record<string, unknown>,
+    agent_version_number: set.agent_version_number,
+    service_hierarchical_state_machine_version_number: set.service_hierarchical_state_machine_version_number,
+    llm_model_preferences: set.llm_model_preferences,
   };
 }
 
@@ -72,93 +61,92 @@ function tooManyApiKeys(): AppError {
 }
 
 /** API keys, agents, context graphs and services. */
-export function adminRoutes(deps: AppDeps) {
+export function adminRoutes(deps: AppDeps, state: AppState) {
   return async (app: FastifyInstance): Promise<void> => {
     const auth = (request: FastifyRequest<{ Params: OrgParams }>) =>
       authenticate(deps, request, request.params.organization);
 
-    app.post<{ Params: OrgParams; Body: Body }>(
-      "/v1/:organization/organization/api_key/",
-      async (request, reply) => {
-        const principal = await auth(request);
-        requirePermission(principal, "Organization:CreateAPIKey");
-        const body = request.body ?? {};
-        const durationMs = typeof body.duration === "string" ? parseIsoDurationMs(body.duration) : undefined;
-        if (durationMs === undefined)
-          throw validationError(["body", "duration"], "must be an ISO-8601 duration");
-        if (durationMs < 86_400_000 || durationMs > 90 * 86_400_000) {
-          throw validationError(["body", "duration"], "must be between 1 and 90 days");
-        }
-        const roleName = typeof body.role_name === "string" ? body.role_name : principal.user.roleName;
-        const role = await deps.store.getRole(principal.organization.id, roleName);
-        if (role === undefined) throw new AppError("not_found", `Role ${roleName} not found`);
-        // The spec: creating a key "requires the authenticated user to have more privileges than the role
-        // associated with the API key" (read as: at least that role's permissions, so an admin can make an
-        // admin key); otherwise a key would sign its creator in above their own role.
-        if (!isWithinPermissions(role.permissions, principal.permissions)) {
-          throw new AppError("forbidden", `Role ${roleName} has permissions the caller does not have`);
-        }
-        const now = deps.now();
-        if (
-          (await liveApiKeys(deps, principal.organization.id, now)).length >= MAX_API_KEYS_PER_ORGANIZATION
-        ) {
-          throw tooManyApiKeys();
-        }
-        const secret = newApiKeySecret();
-        const key = {
-          id: newId(),
-          organizationId: principal.organization.id,
-          userId: principal.user.id,
-          secretHash: hashApiKeySecret(secret),
-          roleName,
-          expiresAt: new Date(now.getTime() + durationMs).toISOString(),
-          createdAt: now.toISOString(),
-        };
-        await deps.store.createApiKey(key);
-        // Creations racing past the count above all land, so each counts again after its insert and takes
-        // its own key back past the limit. A key is kept only when its count stayed within the limit, and
-        // the latest of those counts saw every kept key: the limit holds on every store without a lock
-        // (under a race, more may be refused than strictly needed).
-        if (
-          (await liveApiKeys(deps, principal.organization.id, now)).length > MAX_API_KEYS_PER_ORGANIZATION
-        ) {
-          await deps.store.deleteApiKey(principal.organization.id, key.id);
-          throw tooManyApiKeys();
-        }
-        return reply.code(201).send({ api_key_id: key.id, api_key: secret, expires_at: key.expiresAt });
-      },
-    );
+    app.post<{ Params: OrgParams }>("/v1/:organization/organization/api_key/", async (request, reply) => {
+      const principal = await auth(request);
+      requirePermission(principal, "Organization:CreateAPIKey");
+      const { body } = operationRequest<CreateApiKeyBody>(state, "create-api-key", principal, request);
+      const durationMs = parseIsoDurationMs(body.duration);
+      if (durationMs === undefined)
+        throw validationError(
+          ["body", "duration"],
+          "must be an ISO-8601 duration in weeks, days, hours, minutes or seconds",
+        );
+      if (durationMs < 86_400_000 || durationMs > 90 * 86_400_000) {
+        throw validationError(["body", "duration"], "must be between 1 and 90 days");
+      }
+      // The spec's default role is DefaultAdministratorRole.
+      const roleName = body.role_name;
+      const role = await deps.store.getRole(principal.organization.id, roleName);
+      if (role === undefined) throw new AppError("not_found", `Role ${roleName} not found`);
+      // The spec: creating a key "requires the authenticated user to have more privileges than the role
+      // associated with the API key" (read as: at least that role's permissions, so an admin can make an
+      // admin key); otherwise a key would sign its creator in above their own role.
+      if (!isWithinPermissions(role.permissions, principal.permissions)) {
+        throw new AppError("forbidden", `Role ${roleName} has permissions the caller does not have`);
+      }
+      const now = deps.now();
+      if ((await liveApiKeys(deps, principal.organization.id, now)).length >= MAX_API_KEYS_PER_ORGANIZATION) {
+        throw tooManyApiKeys();
+      }
+      const secret = newApiKeySecret();
+      const key = {
+        id: newId(),
+        organizationId: principal.organization.id,
+        userId: principal.user.id,
+        secretHash: hashApiKeySecret(secret),
+        roleName,
+        expiresAt: new Date(now.getTime() + durationMs).toISOString(),
+        createdAt: now.toISOString(),
+      };
+      await deps.store.createApiKey(key);
+      // Creations racing past the count above all land, so each counts again after its insert and takes
+      // its own key back past the limit. A key is kept only when its count stayed within the limit, and
+      // the latest of those counts saw every kept key: the limit holds on every store without a lock
+      // (under a race, more may be refused than strictly needed).
+      if ((await liveApiKeys(deps, principal.organization.id, now)).length > MAX_API_KEYS_PER_ORGANIZATION) {
+        await deps.store.deleteApiKey(principal.organization.id, key.id);
+        throw tooManyApiKeys();
+      }
+      return reply.code(201).send({ api_key_id: key.id, api_key: secret, expires_at: key.expiresAt });
+    });
 
-    app.get<{ Params: OrgParams; Querystring: Record<string, unknown> }>(
-      "/v1/:organization/organization/api_key/",
-      async (request) => {
-        const principal = await auth(request);
-        requirePermission(principal, "Organization:GetAPIKey");
-        const page = await deps.store.listApiKeys(principal.organization.id, {
-          ...pageParams(request.query, 100),
-        });
-        const roles = await deps.store.listRoles(principal.organization.id);
-        return {
-          api_keys: page.items.map((key) => ({
-            _id: key.id,
-            name: null,
-            org_id: key.organizationId,
-            created_at: key.createdAt,
-            updated_at: key.createdAt,
-            key_id: key.id,
-            expires_at: key.expiresAt,
-            creator: { user_id: key.userId, org_id: key.organizationId },
-            role_id: roles.find((r) => r.name === key.roleName)?.id ?? key.roleName,
-          })),
-        };
-      },
-    );
+    app.get<{ Params: OrgParams }>("/v1/:organization/organization/api_key/", async (request) => {
+      const principal = await auth(request);
+      requirePermission(principal, "Organization:GetAPIKey");
+      operationRequest(state, "get-api-keys", principal, request);
+      // The spec lists every key on one page (at most 20 are live).
+      const page = await deps.store.listApiKeys(principal.organization.id, {
+        limit: MAX_PAGE_LIMIT,
+        continuationToken: 0,
+        sortBy: [],
+      });
+      const roles = await deps.store.listRoles(principal.organization.id);
+      return {
+        api_keys: page.items.map((key) => ({
+          _id: key.id,
+          name: null,
+          org_id: key.organizationId,
+          created_at: key.createdAt,
+          updated_at: key.createdAt,
+          key_id: key.id,
+          expires_at: key.expiresAt,
+          creator: { user_id: key.userId, org_id: key.organizationId },
+          role_id: roles.find((r) => r.name === key.roleName)?.id ?? key.roleName,
+        })),
+      };
+    });
 
     app.delete<{ Params: OrgParams & { api_key_id: string } }>(
       "/v1/:organization/organization/api_key/:api_key_id/",
       async (request) => {
         const principal = await auth(request);
         requirePermission(principal, "Organization:DeleteAPIKey");
+        operationRequest(state, "delete-api-key", principal, request);
         if (!(await deps.store.deleteApiKey(principal.organization.id, request.params.api_key_id))) {
           throw new AppError("not_found", `API key ${request.params.api_key_id} not found`);
         }
@@ -166,7 +154,7 @@ export function adminRoutes(deps: AppDeps) {
       },
     );
 
-    registerVersionedRoutes(app, deps, auth, {
+    registerVersionedRoutes(app, deps, state, auth, {
       kind: "agent",
       path: "/v1/:organization/organization/agent",
       idParam: "agent_id",
@@ -179,7 +167,21 @@ export function adminRoutes(deps: AppDeps) {
         delete: "Organization:DeleteAgent",
         createVersion: "Organization:CreateAgentVersion",
       },
-      requiredVersionFields: [],
+      operations: {
+        create: "create-agent",
+        list: "get-agents",
+        delete: { id: "delete-agent", idParam: "agent_id" },
+        createVersion: { id: "create-agent-version", idParam: "agent_id" },
+        listVersions: { id: "get-agent-versions", idParam: "agent_id" },
+      },
+      // `voice_config` may stay null: such an agent answers only in text (voice gets the spec's 400).
+      requiredFirstVersionFields: [
+        "initials",
+        "identity",
+        "background",
+        "behaviors",
+        "communication_patterns",
+      ],
       versionInstance: (v, principal) => {
         const body = v.body as Record<string, unknown>;
         return {
@@ -209,7 +211,7 @@ export function adminRoutes(deps: AppDeps) {
       },
     });
 
-    registerVersionedRoutes(app, deps, auth, {
+    registerVersionedRoutes(app, deps, state, auth, {
       kind: "context_graph",
       path: "/v1/:organization/organization/service_hierarchical_state_machine",
       idParam: "service_hierarchical_state_machine_id",
@@ -222,13 +224,21 @@ export function adminRoutes(deps: AppDeps) {
         delete: "Organization:DeleteServiceHierarchicalStateMachine",
         createVersion: "Organization:CreateServiceHierarchicalStateMachineVersion",
       },
-      requiredVersionFields: [
-        "description",
-        "states",
-        "new_user_initial_state",
-        "returning_user_initial_state",
-        "terminal_state",
-      ],
+      operations: {
+        create: "create-service-hierarchical-state-machine",
+        list: "get-service-hierarchical-state-machines",
+        delete: { id: "delete-service-hierarchical-state-machine", idParam: "state_machine_id" },
+        createVersion: {
+          id: "create-service-hierarchical-state-machine-version",
+          idParam: "service_hierarchical_state_machine_id",
+        },
+        listVersions: {
+          id: "get-service-hierarchical-state-machine-versions",
+          idParam: "service_hierarchical_state_machine_id",
+        },
+      },
+      // The request schema requires every field already.
+      requiredFirstVersionFields: [],
       versionInstance: (v, principal) => ({
         references: {},
         global_intra_state_navigation_guidelines: [],
@@ -257,25 +267,23 @@ export function adminRoutes(deps: AppDeps) {
       updated_by: { org_id: service.organizationId, user_id: service.organizationId },
     });
 
-    app.get<{ Params: OrgParams; Querystring: Record<string, unknown> }>(
-      "/v1/:organization/service/",
-      async (request) => {
-        const principal = await auth(request);
-        requirePermission(principal, "Service:GetService");
-        const isActive = booleanParam(request.query, "is_active");
-        const page = await deps.store.listServices(
-          principal.organization.id,
-          { ids: idListParam(request.query, "id"), ...(isActive === undefined ? {} : { isActive }) },
-          pageParams(request.query),
-        );
-        return {
-          services: page.items.map(serviceInstance),
-          has_more: page.hasMore,
-          continuation_token: page.continuationToken,
-          filter_values: null,
-        };
-      },
-    );
+    app.get<{ Params: OrgParams }>("/v1/:organization/service/", async (request) => {
+      const principal = await auth(request);
+      requirePermission(principal, "Service:GetService");
+      const { query } = operationRequest(state, "get-services", principal, request);
+      const isActive = query.is_active as boolean | undefined;
+      const page = await deps.store.listServices(
+        principal.organization.id,
+        { ids: query.id as string[], ...(isActive === undefined ? {} : { isActive }) },
+        pageOf(query),
+      );
+      return {
+        services: page.items.map(serviceInstance),
+        has_more: page.hasMore,
+        continuation_token: page.continuationToken,
+        filter_values: null,
+      };
+    });
 
     const requireExisting = async (
       orgId: string,
@@ -283,53 +291,38 @@ export function adminRoutes(deps: AppDeps) {
       id: string,
       field: string,
     ) => {
-      requireId(id, ["body", field]);
       if ((await deps.store.getVersioned(kind, orgId, id)) === undefined) {
         throw new AppError("not_found", `${field} ${id} not found`);
       }
     };
 
-    app.post<{ Params: OrgParams; Body: Body }>("/v1/:organization/service/", async (request, reply) => {
+    app.post<{ Params: OrgParams }>("/v1/:organization/service/", async (request, reply) => {
       const principal = await auth(request);
       requirePermission(principal, "Service:CreateService");
-      const body = request.body ?? {};
+      const { body } = operationRequest<CreateServiceBody>(state, "create-service", principal, request);
       const orgId = principal.organization.id;
-      for (const field of ["name", "description"]) {
-        if (typeof body[field] !== "string" || body[field].trim() === "") {
-          throw validationError(["body", field], "is required");
-        }
-      }
-      if (typeof body.is_active !== "boolean")
-        throw validationError(["body", "is_active"], "must be a boolean");
-      const agentId = textOf(body.agent_id);
-      const graphId = textOf(body.service_hierarchical_state_machine_id);
+      const agentId = body.agent_id;
+      const graphId = body.service_hierarchical_state_machine_id;
       await requireExisting(orgId, "agent", agentId, "agent_id");
       await requireExisting(orgId, "context_graph", graphId, "service_hierarchical_state_machine_id");
-      const release =
-        body.release_version_set === undefined || body.release_version_set === null
-          ? {
-              agent_version_number: null,
-              service_hierarchical_state_machine_version_number: null,
-              llm_model_preferences: {},
-            }
-          : versionSetOf(body.release_version_set, ["body", "release_version_set"]);
+      const unpinned: VersionSet = {
+        agent_version_number: null,
+        service_hierarchical_state_machine_version_number: null,
+        llm_model_preferences: {},
+      };
       const now = deps.now().toISOString();
       const service: Service = {
         id: newId(),
         organizationId: orgId,
-        name: (body.name as string).trim(),
-        description: (body.description as string).trim(),
+        name: body.name.trim(),
+        description: body.description.trim(),
         agentId,
         graphId,
         isActive: body.is_active,
-        tags: (body.tags ?? {}) as Record<string, string | null>,
+        tags: body.tags,
         versionSets: {
-          release,
-          edge: {
-            agent_version_number: null,
-            service_hierarchical_state_machine_version_number: null,
-            llm_model_preferences: {},
-          },
+          release: body.release_version_set == null ? unpinned : versionSetOf(body.release_version_set),
+          edge: unpinned,
         },
         createdAt: now,
         updatedAt: now,
@@ -339,23 +332,23 @@ export function adminRoutes(deps: AppDeps) {
     });
 
     const loadService = async (orgId: string, id: string) => {
-      requireId(id, ["path", "service_id"]);
       const service = await deps.store.getService(orgId, id);
       if (service === undefined) throw new AppError("not_found", `Service ${id} not found`);
       return service;
     };
 
-    app.post<{ Params: OrgParams & { service_id: string }; Body: Body }>(
+    app.post<{ Params: OrgParams & { service_id: string } }>(
       "/v1/:organization/service/:service_id/",
       async (request, reply) => {
         const principal = await auth(request);
         requirePermission(principal, "Service:UpdateService");
+        const { body } = operationRequest<UpdateServiceBody>(state, "update-service", principal, request);
         const orgId = principal.organization.id;
         const service = await loadService(orgId, request.params.service_id);
-        const body = request.body ?? {};
+        // Each field is updated only when given and not null, as the spec says.
         const updated: Service = { ...service, updatedAt: deps.now().toISOString() };
-        if (typeof body.name === "string") updated.name = body.name;
-        if (typeof body.description === "string") updated.description = body.description;
+        if (typeof body.name === "string") updated.name = body.name.trim();
+        if (typeof body.description === "string") updated.description = body.description.trim();
         if (typeof body.is_active === "boolean") updated.isActive = body.is_active;
         if (typeof body.agent_id === "string") {
           await requireExisting(orgId, "agent", body.agent_id, "agent_id");
@@ -366,21 +359,30 @@ export function adminRoutes(deps: AppDeps) {
           await requireExisting(orgId, "context_graph", graphId, "service_hierarchical_state_machine_id");
           updated.graphId = graphId;
         }
-        if (typeof body.tags === "object" && body.tags !== null)
-          updated.tags = body.tags as Record<string, string | null>;
+        if (body.tags != null) updated.tags = body.tags;
         await deps.store.updateService(updated);
         return reply.code(200).send(null);
       },
     );
 
-    app.put<{ Params: OrgParams & { service_id: string; version_set_name: string }; Body: Body }>(
+    app.put<{ Params: OrgParams & { service_id: string; version_set_name: string } }>(
       "/v1/:organization/service/:service_id/version_sets/:version_set_name/",
       async (request, reply) => {
         const principal = await auth(request);
         requirePermission(principal, "Service:UpdateVersionSet");
+        const { body } = operationRequest<UpsertVersionSetBody>(
+          state,
+          "upsert-service-version-set",
+          principal,
+          request,
+        );
         const orgId = principal.organization.id;
         const service = await loadService(orgId, request.params.service_id);
-        const set = versionSetOf(request.body?.version_set, ["body", "version_set"]);
+        // The spec's 400: the `edge` version set always follows the latest versions.
+        if (request.params.version_set_name === "edge") {
+          throw new AppError("bad_request", "The edge version set cannot be updated");
+        }
+        const set = versionSetOf(body.version_set);
         for (const [kind, parent, number] of [
           ["agent", service.agentId, set.agent_version_number],
           ["context_graph", service.graphId, set.service_hierarchical_state_machine_version_number],

@@ -24,9 +24,3 @@ export function actionFilterFor(principal: Principal, query: Record<string, unkn
   }
   return { allowed: principal.permissions.has("Conversation:GetInteractionInsights"), typePattern };
 }
-
-export function responseFormatOf(query: Record<string, unknown>, name = "response_format"): "text" | "voice" {
-  const value = query[name];
-  if (value !== "text" && value !== "voice") throw validationError(["query", name], "must be text or voice");
-  return value;
-}

@@ -1,14 +1,14 @@
 import type { FastifyRequest } from "fastify";
 import type { InteractionInput } from "../../conversation/service.js";
+import type { RequestAudioConfig } from "../../engines/codec/types.js";
 import { containerFromContentType } from "../../engines/codec/sniff.js";
 import { decodeUpload } from "../../engines/codec/decode-upload.js";
 import { AppError } from "../../lib/app-error.js";
 import { bodyLimitsFor } from "../body-stream.js";
 import type { AppDeps } from "../deps.js";
 import { readInteractBody } from "./interact-body.js";
-import { openVoiceUpload, parseAudioConfig } from "./voice-body.js";
-
-type Query = Record<string, unknown>;
+import type { AppState } from "../deps.js";
+import { openVoiceUpload } from "./voice-body.js";
 
 /**
  * The user's side of an interaction as the service takes it: a text body (read whole, within the text
@@ -17,28 +17,30 @@ type Query = Record<string, unknown>;
  */
 export async function readInteraction(
   deps: AppDeps,
-  request: FastifyRequest<{ Querystring: Query }>,
-  requestFormat: "text" | "voice",
+  state: AppState,
+  request: FastifyRequest,
+  query: { request_format: "text" | "voice"; request_audio_config?: RequestAudioConfig | null },
   signal: AbortSignal,
 ): Promise<InteractionInput> {
   const maxParts = deps.config.maxMultipartFields;
-  if (requestFormat === "text") {
+  if (query.request_format === "text") {
     const body = await readInteractBody(request.raw, request.body, {
       limits: bodyLimitsFor(deps.config, "text"),
       maxParts,
       signal,
+      api: state.api,
     });
     return {
       format: "text",
-      kind: body.initialMessageType,
-      text: body.recordedMessage,
-      externalEvents: body.externalEventContents.map((text, index) => ({
+      kind: body.initial_message_type,
+      text: body.recorded_message,
+      externalEvents: body.external_event_message_content.map((text, index) => ({
         text,
-        timestamp: body.externalEventTimestamps[index] ?? "",
+        timestamp: body.external_event_message_timestamp[index] ?? "",
       })),
     };
   }
-  const audioConfig = parseAudioConfig(request.query.request_audio_config);
+  const audioConfig = audioConfigOf(query.request_audio_config);
   const declared = request.headers["content-type"] ?? "";
   if (!declared.startsWith("multipart/form-data") && containerFromContentType(declared) === "unsupported") {
     throw new AppError(
@@ -63,4 +65,13 @@ export async function readInteraction(
       inputEndedAt: () => decoded.endedAt(),
     },
   };
+}
+
+/** The validated `request_audio_config` as the decoder takes it (`type` defaults to `mp3` in the spec). */
+function audioConfigOf(
+  config: RequestAudioConfig | { type?: undefined } | null | undefined,
+): RequestAudioConfig | undefined {
+  if (config == null) return undefined;
+  if (config.type === "pcm") return config;
+  return { type: "mp3" };
 }

@@ -5,16 +5,12 @@ import { AppError } from "../../lib/app-error.js";
 import { authenticate, type Principal, requirePermission } from "../auth.js";
 import { clientGoneSignal } from "../client-signal.js";
 import { streamConversation } from "../conversation-stream.js";
-import type { AppDeps } from "../deps.js";
-import {
-  booleanParam,
-  idListParam,
-  pageParams,
-  requireId,
-  validationError,
-  textOf,
-} from "../request-helpers.js";
-import { actionFilterFor, ensureNotInMaintenance, responseFormatOf } from "./conversation-guards.js";
+import type { AppDeps, AppState } from "../deps.js";
+import type { CreateConversationBody } from "../api-spec/request-types.js";
+import { operationRequest } from "../operation.js";
+import { pageOf } from "../request-helpers.js";
+import type { RequestAudioConfig } from "../../engines/codec/types.js";
+import { actionFilterFor, ensureNotInMaintenance } from "./conversation-guards.js";
 import { conversationInstance, messageInstance } from "./conversation-views.js";
 import { registerConversationExtras } from "./conversation-extras.js";
 import { readInteraction } from "./conversation-interact.js";
@@ -29,118 +25,137 @@ async function loadOwnConversation(
   principal: Principal,
   conversationId: string,
 ): Promise<Conversation> {
-  requireId(conversationId, ["path", "conversation_id"]);
   return deps.conversations.loadOwnConversation(principal, conversationId);
 }
 
 /** Streams a conversation's events as the answer, with the query's action filter and reply format. */
 async function answerWithStream(
   deps: AppDeps,
-  request: FastifyRequest<{ Querystring: Query }>,
+  request: FastifyRequest,
   reply: FastifyReply,
   principal: Principal,
-  statusCode: number,
-  signal: AbortSignal,
+  options: {
+    statusCode: number;
+    signal: AbortSignal;
+    /** The validated query: `response_format` and `current_agent_action_type`. */
+    query: Query;
+  },
   events: (reply: "text" | "voice") => AsyncGenerator<ConversationEvent>,
 ): Promise<void> {
   const startedAt = performance.now();
-  const query = request.query;
-  const responseFormat = responseFormatOf(query);
+  const { statusCode, signal, query } = options;
+  const rawQuery = request.query as Query;
+  const responseFormat = query.response_format as "text" | "voice";
   const filter = actionFilterFor(principal, query);
-  const audioFormat = responseFormat === "voice" ? replyAudioFormat(request.headers.accept, query) : null;
+  const audioFormat = responseFormat === "voice" ? replyAudioFormat(request.headers.accept, rawQuery) : null;
   await streamConversation(reply, events(responseFormat), {
     statusCode,
     filter,
     audioFormat,
-    latencyReportFrom: query.include_latency_report === "true" ? startedAt : undefined,
+    latencyReportFrom: rawQuery.include_latency_report === "true" ? startedAt : undefined,
     observer: deps.metrics.observer("http", startedAt),
     signal,
     log: request.log,
   });
 }
 
-export function conversationRoutes(deps: AppDeps) {
+export function conversationRoutes(deps: AppDeps, state: AppState) {
   return async (app: FastifyInstance): Promise<void> => {
     const auth = (request: FastifyRequest<{ Params: OrgParams }>) =>
       authenticate(deps, request, request.params.organization);
 
-    app.post<{ Params: OrgParams; Querystring: Query; Body: Record<string, unknown> | undefined }>(
-      "/v1/:organization/conversation/",
-      async (request, reply) => {
-        const principal = await auth(request);
-        requirePermission(principal, "Conversation:CreateConversation");
-        ensureNotInMaintenance(deps);
-        const body = request.body ?? {};
-        const serviceId = requireId(textOf(body.service_id), ["body", "service_id"]);
-        const versionSetName =
-          typeof body.service_version_set_name === "string" ? body.service_version_set_name : "release";
-        const initialMessage = body.initial_message;
-        if (
-          initialMessage !== undefined &&
-          initialMessage !== null &&
-          (typeof initialMessage !== "string" || initialMessage.trim() === "")
-        ) {
-          throw validationError(["body", "initial_message"], "must be a non-empty string");
-        }
-        const initialType = body.initial_message_type ?? "user-message";
-        if (initialType !== "user-message" && initialType !== "external-event") {
-          throw validationError(["body", "initial_message_type"], "must be user-message or external-event");
-        }
-        const tags = (body.tags ?? {}) as Record<string, string | null>;
-        if (typeof tags !== "object" || Array.isArray(tags))
-          throw validationError(["body", "tags"], "must be an object");
-        const signal = clientGoneSignal(request, reply);
-        await answerWithStream(deps, request, reply, principal, 201, signal, (replyFormat) =>
+    app.post<{ Params: OrgParams }>("/v1/:organization/conversation/", async (request, reply) => {
+      const principal = await auth(request);
+      requirePermission(principal, "Conversation:CreateConversation");
+      ensureNotInMaintenance(deps);
+      // The service counts this operation's rate limit (the WebSocket creates conversations too).
+      const { query, body } = operationRequest<CreateConversationBody>(
+        state,
+        "create-conversation",
+        principal,
+        request,
+      );
+      const initialMessage = body.initial_message ?? null;
+      const signal = clientGoneSignal(request, reply);
+      await answerWithStream(
+        deps,
+        request,
+        reply,
+        principal,
+        { statusCode: 201, signal, query },
+        (replyFormat) =>
           deps.conversations.create(
             principal,
             {
-              serviceId,
-              versionSetName,
+              serviceId: body.service_id,
+              versionSetName: body.service_version_set_name,
               initialMessage:
-                typeof initialMessage === "string" ? { kind: initialType, text: initialMessage } : null,
-              tags,
+                initialMessage === null
+                  ? null
+                  : { kind: body.initial_message_type ?? "user-message", text: initialMessage },
+              tags: body.tags,
             },
             { reply: replyFormat, signal },
           ),
-        );
-      },
-    );
+      );
+    });
 
-    app.post<{ Params: ConversationParams; Querystring: Query; Body: unknown }>(
+    app.post<{ Params: ConversationParams }>(
       "/v1/:organization/conversation/:conversation_id/interact",
       async (request, reply) => {
         const principal = await auth(request);
         requirePermission(principal, "Conversation:InteractWithConversation");
         ensureNotInMaintenance(deps);
-        const conversationId = requireId(request.params.conversation_id, ["path", "conversation_id"]);
-        const requestFormat = responseFormatOf(request.query, "request_format");
-        responseFormatOf(request.query);
+        // The body is read after these checks (streamed); the service counts the rate limit.
+        const { params, query } = operationRequest(
+          state,
+          "interact-with-conversation",
+          principal,
+          request,
+          request.params,
+          { skipBody: true },
+        );
         const signal = clientGoneSignal(request, reply);
-        const input = await readInteraction(deps, request, requestFormat, signal);
-        await answerWithStream(deps, request, reply, principal, 200, signal, (replyFormat) =>
-          deps.conversations.interact(principal, conversationId, input, { reply: replyFormat, signal }),
+        const input = await readInteraction(
+          deps,
+          state,
+          request,
+          query as { request_format: "text" | "voice"; request_audio_config?: RequestAudioConfig | null },
+          signal,
+        );
+        await answerWithStream(
+          deps,
+          request,
+          reply,
+          principal,
+          { statusCode: 200, signal, query },
+          (replyFormat) =>
+            deps.conversations.interact(principal, params.conversation_id!, input, {
+              reply: replyFormat,
+              signal,
+            }),
         );
       },
     );
 
-    app.get<{ Params: OrgParams; Querystring: Query }>("/v1/:organization/conversation/", async (request) => {
+    app.get<{ Params: OrgParams }>("/v1/:organization/conversation/", async (request) => {
       const principal = await auth(request);
-      const query = request.query;
-      const requestedUsers = query.user_id === undefined ? [] : [query.user_id].flat().map(String);
+      const { query } = operationRequest(state, "get-conversations", principal, request);
+      const requestedUsers = query.user_id as string[];
       const isAdmin = principal.user.roleName !== "DefaultUserRole";
       if (!isAdmin && requestedUsers.some((u) => u !== principal.user.id)) {
         throw new AppError("forbidden", "Missing permission to read other users' conversations");
       }
-      const isFinished = booleanParam(query, "is_finished");
+      const isFinished = query.is_finished as boolean | null | undefined;
       const page = await deps.store.listConversations(
         principal.organization.id,
         {
-          ids: idListParam(query, "id"),
-          serviceIds: idListParam(query, "service_id"),
+          ids: query.id as string[],
+          serviceIds: query.service_id as string[],
           userIds: isAdmin ? requestedUsers : [principal.user.id],
-          ...(isFinished === undefined ? {} : { isFinished }),
+          ...(isFinished == null ? {} : { isFinished }),
         },
-        pageParams(query),
+        pageOf(query),
       );
       return {
         conversations: await Promise.all(page.items.map((c) => conversationInstance(deps.store, c))),
@@ -149,23 +164,22 @@ export function conversationRoutes(deps: AppDeps) {
       };
     });
 
-    app.get<{ Params: ConversationParams; Querystring: Query }>(
+    app.get<{ Params: ConversationParams }>(
       "/v1/:organization/conversation/:conversation_id/messages/",
       async (request) => {
         const principal = await auth(request);
         requirePermission(principal, "Conversation:GetMessage");
+        const { query } = operationRequest(state, "get-conversation-messages", principal, request);
         const conversation = await loadOwnConversation(deps, principal, request.params.conversation_id);
-        const query = request.query;
-        const messageTypes = [query.message_type ?? []].flat().map(String);
         const page = await deps.store.listMessages(
           principal.organization.id,
           conversation.id,
           {
-            ids: idListParam(query, "id"),
-            interactionIds: idListParam(query, "interaction_id"),
-            messageTypes,
+            ids: query.id as string[],
+            interactionIds: query.interaction_id as string[],
+            messageTypes: query.message_type as string[],
           },
-          pageParams(query),
+          pageOf(query),
         );
         return {
           messages: page.items.map(messageInstance),
@@ -181,12 +195,12 @@ export function conversationRoutes(deps: AppDeps) {
         const principal = await auth(request);
         requirePermission(principal, "Conversation:FinishConversation");
         ensureNotInMaintenance(deps);
-        const conversationId = requireId(request.params.conversation_id, ["path", "conversation_id"]);
-        await deps.conversations.finish(principal, conversationId);
+        operationRequest(state, "finish-conversation", principal, request);
+        await deps.conversations.finish(principal, request.params.conversation_id);
         return reply.code(204).send();
       },
     );
 
-    registerConversationExtras(app, deps, { auth, loadOwnConversation });
+    registerConversationExtras(app, deps, state, { auth, loadOwnConversation });
   };
 }

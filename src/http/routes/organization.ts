@@ -5,6 +5,7 @@ import { AppError } from "../../lib/app-error.js";
 import type { ApiKey, User } from "../../store/types.js";
 import { resolveOrganization } from "../auth.js";
 import type { AppDeps, AppState } from "../deps.js";
+import { operationRequest } from "../operation.js";
 import { apiKeySecretMatches } from "../tokens.js";
 
 type OrgParams = { organization: string };
@@ -29,6 +30,7 @@ async function keyCoversUser(deps: AppDeps, key: ApiKey, user: User): Promise<bo
 export function organizationRoutes(deps: AppDeps, state: AppState) {
   return async (app: FastifyInstance): Promise<void> => {
     app.get<{ Params: OrgParams }>("/v1/:organization/organization/", async (request) => {
+      operationRequest(state, "get-organization", undefined, request);
       const organization = await resolveOrganization(deps, request.params.organization);
       return {
         org_id: organization.id,
@@ -39,6 +41,7 @@ export function organizationRoutes(deps: AppDeps, state: AppState) {
     });
 
     app.post<{ Params: OrgParams }>("/v1/:organization/user/signin_with_api_key", async (request) => {
+      operationRequest(state, "sign-in-with-api-key", undefined, request);
       const organization = await resolveOrganization(deps, request.params.organization);
       const header = (name: string) => {
         const value = request.headers[name];

@@ -5,21 +5,22 @@ import { AppError } from "../../lib/app-error.js";
 import type { User } from "../../store/types.js";
 import { authenticate, requirePermission, requireUserPermission } from "../auth.js";
 import type { AppDeps, AppState } from "../deps.js";
-import { listParam, pageParams, validationError } from "../request-helpers.js";
+import type { CreateInvitedUserBody, NotSet, UpdateUserInfoBody } from "../api-spec/request-types.js";
+import { operationRequest } from "../operation.js";
+import { pageOf } from "../request-helpers.js";
 
 type OrgParams = { organization: string };
 type UserParams = OrgParams & { requested_user_id: string };
-type Body = Record<string, unknown> | undefined;
 
-function nonEmptyString(body: Record<string, unknown>, name: string, required: boolean): string | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) {
-    if (required) throw validationError(["body", name], "is required");
-    return undefined;
-  }
-  if (typeof value !== "string" || value.trim() === "")
-    throw validationError(["body", name], "must be a non-empty string");
-  return value.trim();
+/** The value an update asks for: `undefined` (absent, `null` where null means "not modified", or `_NotSet`). */
+function updated(value: string | null | undefined): string | undefined {
+  return typeof value === "string" ? value.trim() : undefined;
+}
+
+/** A preference the spec lets a client erase with `null` (stored as ""), or leave as is with `_NotSet`. */
+function erasable(value: string | NotSet | null, current: string): string {
+  if (value === null) return "";
+  return typeof value === "string" ? value : current;
 }
 
 /** The spec's UserInstance. */
@@ -39,10 +40,10 @@ async function userInstance(deps: AppDeps, user: User) {
     role: user.roleName,
     preferences: {
       enable_response_recommendation: false,
-      preferred_language: user.preferredLanguage,
+      preferred_language: user.preferredLanguage === "" ? null : user.preferredLanguage,
       conversations_visible_to_admins: true,
       user_model_visible_to_admins: true,
-      timezone: user.timezone,
+      timezone: user.timezone === "" ? null : user.timezone,
       audio_keyterms: [],
     },
     nonsensitive_variables: user.userModel,
@@ -52,67 +53,72 @@ async function userInstance(deps: AppDeps, user: User) {
 }
 
 /** Users: invite, list, update, delete, user model. */
-export function userRoutes(deps: AppDeps, _state: AppState) {
+export function userRoutes(deps: AppDeps, state: AppState) {
   return async (app: FastifyInstance): Promise<void> => {
     const auth = (request: FastifyRequest<{ Params: OrgParams }>) =>
       authenticate(deps, request, request.params.organization);
 
-    app.post<{ Params: OrgParams; Body: Body }>("/v1/:organization/user/", async (request, reply) => {
+    app.post<{ Params: OrgParams }>("/v1/:organization/user/", async (request, reply) => {
       const principal = await auth(request);
       requirePermission(principal, "User:InviteUser");
-      const body = request.body ?? {};
-      const email = nonEmptyString(body, "email", true)!;
-      if (!/^[^@\s]+@[^@\s]+$/.test(email))
-        throw validationError(["body", "email"], "must be an email address");
-      const roleName = nonEmptyString(body, "role_name", true)!;
-      const role = await deps.store.getRole(principal.organization.id, roleName);
+      const { body } = operationRequest<CreateInvitedUserBody>(
+        state,
+        "create-invited-user",
+        principal,
+        request,
+      );
+      const email = body.email.trim();
+      const role = await deps.store.getRole(principal.organization.id, body.role_name);
       if (role === undefined) {
-        throw new AppError("not_found", `Role ${roleName} not found`);
+        throw new AppError("not_found", `Role ${body.role_name} not found`);
       }
       // Nobody grants what they do not hold: an inviter cannot create a more permissive user.
       if (!isWithinPermissions(role.permissions, principal.permissions)) {
-        throw new AppError("forbidden", `Missing permissions to invite a user with the role ${roleName}`);
+        throw new AppError(
+          "forbidden",
+          `Missing permissions to invite a user with the role ${body.role_name}`,
+        );
       }
       if (await deps.store.findUserByEmail(principal.organization.id, email)) {
         throw new AppError("conflict", "A user with this email already exists");
       }
-      const preferences = (body.user_preferences ?? {}) as Record<string, unknown>;
+      const preferences = body.user_preferences ?? {};
       const user: User = {
         id: newId(),
         organizationId: principal.organization.id,
         email,
-        firstName: nonEmptyString(body, "first_name", true)!,
-        lastName: nonEmptyString(body, "last_name", true)!,
-        roleName,
+        firstName: body.first_name.trim(),
+        lastName: body.last_name.trim(),
+        roleName: body.role_name,
         preferredLanguage:
-          typeof preferences.preferred_language === "string" ? preferences.preferred_language : "eng",
-        timezone: typeof preferences.timezone === "string" ? preferences.timezone : "UTC",
-        userModel: (body.nonsensitive_user_variables ?? {}) as Record<string, unknown>,
+          preferences.preferred_language === null ? "" : (preferences.preferred_language ?? "eng"),
+        timezone: preferences.timezone === null ? "" : (preferences.timezone ?? "UTC"),
+        userModel: body.nonsensitive_user_variables,
         createdAt: deps.now().toISOString(),
       };
       await deps.store.createUser(user);
       return reply.code(201).send({ user_id: user.id, verify_link: null });
     });
 
-    app.get<{ Params: OrgParams; Querystring: Record<string, unknown> }>(
-      "/v1/:organization/user/",
-      async (request) => {
-        const principal = await auth(request);
-        requirePermission(principal, "User:GetUserInfo");
-        const isAdmin = principal.user.roleName !== "DefaultUserRole";
-        const userIds = listParam(request.query, "user_id");
-        const page = await deps.store.listUsers(
-          principal.organization.id,
-          { userIds: isAdmin ? userIds : [principal.user.id], emails: listParam(request.query, "email") },
-          pageParams(request.query),
-        );
-        return {
-          users: await Promise.all(page.items.map((u) => userInstance(deps, u))),
-          has_more: page.hasMore,
-          continuation_token: page.continuationToken,
-        };
-      },
-    );
+    app.get<{ Params: OrgParams }>("/v1/:organization/user/", async (request) => {
+      const principal = await auth(request);
+      requirePermission(principal, "User:GetUserInfo");
+      const { query } = operationRequest(state, "get-users", principal, request);
+      const isAdmin = principal.user.roleName !== "DefaultUserRole";
+      const page = await deps.store.listUsers(
+        principal.organization.id,
+        {
+          userIds: isAdmin ? (query.user_id as string[]) : [principal.user.id],
+          emails: query.email as string[],
+        },
+        pageOf(query),
+      );
+      return {
+        users: await Promise.all(page.items.map((u) => userInstance(deps, u))),
+        has_more: page.hasMore,
+        continuation_token: page.continuationToken,
+      };
+    });
 
     const loadTarget = async (orgId: string, userId: string) => {
       const user = await deps.store.getUser(orgId, userId);
@@ -120,30 +126,27 @@ export function userRoutes(deps: AppDeps, _state: AppState) {
       return user;
     };
 
-    app.post<{ Params: UserParams; Body: Body }>(
-      "/v1/:organization/user/:requested_user_id",
-      async (request, reply) => {
-        const principal = await auth(request);
-        requireUserPermission(principal, request.params.requested_user_id, "User:UpdateUserInfo");
-        const user = await loadTarget(principal.organization.id, request.params.requested_user_id);
-        const body = request.body ?? {};
-        const updated: User = {
-          ...user,
-          firstName: nonEmptyString(body, "first_name", false) ?? user.firstName,
-          lastName: nonEmptyString(body, "last_name", false) ?? user.lastName,
-          preferredLanguage: nonEmptyString(body, "preferred_language", false) ?? user.preferredLanguage,
-          timezone: nonEmptyString(body, "timezone", false) ?? user.timezone,
-        };
-        await deps.store.updateUser(updated);
-        return reply.code(204).send();
-      },
-    );
+    app.post<{ Params: UserParams }>("/v1/:organization/user/:requested_user_id", async (request, reply) => {
+      const principal = await auth(request);
+      requireUserPermission(principal, request.params.requested_user_id, "User:UpdateUserInfo");
+      const { body } = operationRequest<UpdateUserInfoBody>(state, "update-user-info", principal, request);
+      const user = await loadTarget(principal.organization.id, request.params.requested_user_id);
+      await deps.store.updateUser({
+        ...user,
+        firstName: updated(body.first_name) ?? user.firstName,
+        lastName: updated(body.last_name) ?? user.lastName,
+        preferredLanguage: erasable(body.preferred_language, user.preferredLanguage),
+        timezone: erasable(body.timezone, user.timezone),
+      });
+      return reply.code(204).send();
+    });
 
     app.delete<{ Params: UserParams }>(
       "/v1/:organization/user/:requested_user_id",
       async (request, reply) => {
         const principal = await auth(request);
         requireUserPermission(principal, request.params.requested_user_id, "User:UpdateUserInfo");
+        operationRequest(state, "delete-user", principal, request);
         await loadTarget(principal.organization.id, request.params.requested_user_id);
         await deps.store.deleteUser(principal.organization.id, request.params.requested_user_id);
         return reply.code(204).send();
@@ -155,6 +158,7 @@ export function userRoutes(deps: AppDeps, _state: AppState) {
       async (request) => {
         const principal = await auth(request);
         requireUserPermission(principal, request.params.user_id, "User:GetUserModel");
+        operationRequest(state, "get-user-model", principal, request);
         const user = await loadTarget(principal.organization.id, request.params.user_id);
         const content = Object.entries(user.userModel)
           .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import type { RequestAudioConfig } from "../../engines/codec/types.js";
 import { AsyncQueue } from "../../lib/async-queue.js";
 import { type BodyLimits, limitBody, requestChunks } from "../body-stream.js";
 import { readMultipart } from "../multipart.js";
@@ -53,45 +52,6 @@ export function openVoiceUpload(
     (error: unknown) => audio.fail(error),
   );
   return upload;
-}
-
-/**
- * `request_audio_config` from the query string (JSON), checked against the spec's
- * UserMessageAudioConfig: `mp3`, or `pcm` with `frame_rate` 4000..44100, `n_channels` 1 and
- * `sample_width` 2 or 4 (422 otherwise).
- */
-export function parseAudioConfig(raw: unknown): RequestAudioConfig | undefined {
-  if (raw === undefined || raw === "" || raw === "null") return undefined;
-  let parsed: unknown;
-  try {
-    parsed = typeof raw === "string" ? JSON.parse(raw) : raw;
-  } catch {
-    throw validationError(["query", "request_audio_config"], "must be JSON");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw validationError(["query", "request_audio_config"], "must be an object");
-  }
-  const config = parsed as Record<string, unknown>;
-  if (config.type === "mp3") return { type: "mp3" };
-  if (config.type === "pcm") {
-    const integer = (name: string, allowed: (value: number) => boolean, rule: string) => {
-      const value = config[name];
-      if (!Number.isInteger(value) || !allowed(value as number))
-        throw validationError(["query", "request_audio_config", name], rule);
-      return value as number;
-    };
-    return {
-      type: "pcm",
-      frame_rate: integer(
-        "frame_rate",
-        (v) => v >= 4000 && v <= 44_100,
-        "must be an integer from 4000 to 44100",
-      ),
-      n_channels: integer("n_channels", (v) => v === 1, "must be 1"),
-      sample_width: integer("sample_width", (v) => v === 2 || v === 4, "must be 2 or 4"),
-    };
-  }
-  throw validationError(["query", "request_audio_config", "type"], "must be pcm or mp3");
 }
 
 /**
