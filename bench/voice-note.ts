@@ -3,26 +3,41 @@
  * measured from the last request byte to the first audio piece of the reply, over 20 runs.
  *
  *   npx tsx bench/voice-note.ts [--runs 20] [--format mp3|wav] [--cut-trailing-silence]
+ *   npx tsx bench/voice-note.ts --burst [--runs 2] [--users 1,4]
  *
+ * `--burst`: every clip of the speech test set uploaded whole, with 1 and with 4 users at once (see
+ * `voice-note/burst.ts`); `--runs` then counts the rounds over the clips per user.
  * The clip ends as recorded, with about 200 ms of quiet after the last word. `--cut-trailing-silence`
  * cuts the upload right after the last word (the recognizer then cannot close the phrase before the
  * upload ends: the worst case). The server runs in its own process (`src/cli/serve.ts`) with the
  * offline engines, warmed up.
  */
-import http from "node:http";
 import { parseArgs } from "node:util";
 import { librivoxClips, readPcm16Wav } from "../test/helpers/speech-corpus.js";
 import { encodeWavFile } from "../src/engines/codec/encoders.js";
 import { percentile } from "./engines/common.js";
 import { startServerProcess } from "./server-process.js";
+import { runBurst } from "./voice-note/burst.js";
+import { demoUserToken, VoiceNoteClient, type VoiceNoteTiming } from "./voice-note/upload.js";
 
 const { values } = parseArgs({
   options: {
     runs: { type: "string", default: "20" },
     format: { type: "string", default: "mp3" },
     "cut-trailing-silence": { type: "boolean", default: false },
+    burst: { type: "boolean", default: false },
+    users: { type: "string", default: "1,4" },
   },
 });
+const accept = values.format === "wav" ? "audio/wav" : "audio/mpeg";
+if (values.burst) {
+  await runBurst({
+    runs: process.argv.includes("--runs") ? Number(values.runs) : 2,
+    accept,
+    users: values.users.split(",").map(Number),
+  });
+  process.exit(0);
+}
 const runs = Number(values.runs);
 
 /** About 5 s of speech: LibriVox clip 0920 (5.3 s). */
@@ -47,105 +62,13 @@ function speechEndSample(samples: Int16Array): number {
   return (lastLoud + 1) * frameSamples;
 }
 
-interface VoiceNoteTiming {
-  /** Client side: last request byte written → first audio piece read. */
-  firstAudioMs: number;
-  /** The server's own `latency-report` event. */
-  report: Record<string, unknown>;
-}
-
-/** Uploads at real-time pace; resolves with the client's and the server's timings of the reply. */
-function timedVoiceNote(url: string, token: string): Promise<VoiceNoteTiming> {
-  return new Promise((resolve, reject) => {
-    let lastByteAt = 0;
-    let firstAudioMs = 0;
-    let report: Record<string, unknown> = {};
-    let buffered = "";
-    const request = http.request(
-      url,
-      {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${token}`,
-          "content-type": "audio/wav",
-          accept: values.format === "wav" ? "audio/wav" : "audio/mpeg",
-        },
-        agent: false,
-      },
-      (response) => {
-        response.setEncoding("utf8");
-        let done = false;
-        response.on("data", (text: string) => {
-          buffered += text;
-          for (let newline = buffered.indexOf("\n"); newline >= 0; newline = buffered.indexOf("\n")) {
-            const event = JSON.parse(buffered.slice(0, newline)) as Record<string, unknown>;
-            buffered = buffered.slice(newline + 1);
-            if (event.type === "new-message" && !done) {
-              done = true;
-              firstAudioMs = performance.now() - lastByteAt;
-            }
-            if (event.type === "latency-report") report = event;
-            if (event.type === "error") reject(new Error(JSON.stringify(event)));
-          }
-        });
-        // Resolves when the reply has ended, so the next run finds the conversation free.
-        response.on("end", () => {
-          if (!done) reject(new Error(`no audio (status ${response.statusCode})`));
-          else resolve({ firstAudioMs, report });
-        });
-      },
-    );
-    request.on("error", reject);
-    const chunkBytes = 3200;
-    let offset = 0;
-    const tick = () => {
-      request.write(wav.subarray(offset, offset + chunkBytes));
-      offset += chunkBytes;
-      if (offset >= wav.length) {
-        request.end(() => (lastByteAt = performance.now()));
-        lastByteAt = performance.now();
-      } else setTimeout(tick, 100);
-    };
-    tick();
-  });
-}
-
 const server = await startServerProcess();
-const { env } = server;
-const base = `${env.AMIGO_BASE_URL}/v1/${env.AMIGO_ORGANIZATION_ID}`;
-const signin = await fetch(`${base}/user/signin_with_api_key`, {
-  method: "POST",
-  headers: {
-    "x-api-key": env.AMIGO_API_KEY!,
-    "x-api-key-id": env.AMIGO_API_KEY_ID!,
-    "x-user-id": env.AMIGO_USER_ID!,
-  },
-});
-const token = ((await signin.json()) as { id_token: string }).id_token;
 const timings: VoiceNoteTiming[] = [];
 try {
+  const client = new VoiceNoteClient(server.env, await demoUserToken(server.env));
   for (let run = 0; run < runs + 1; run += 1) {
-    // A fresh conversation per run, so every note is answered in the same dialog state.
-    const created = await fetch(`${base}/conversation/?response_format=text`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ service_id: env.AMIGO_SERVICE_ID }),
-    });
-    const createdText = await created.text();
-    if (created.status !== 201) throw new Error(`create failed: ${created.status} ${createdText}`);
-    const id = (JSON.parse(createdText.split("\n")[0]!) as { conversation_id: string }).conversation_id;
-    const timing = await timedVoiceNote(
-      `${base}/conversation/${id}/interact?request_format=voice&response_format=voice&include_latency_report=true`,
-      token,
-    );
+    const timing = await client.note(wav, { paced: true, accept });
     if (run > 0) timings.push(timing); // the first run warms caches and JIT
-    const finished = await fetch(`${base}/conversation/${id}/finish/`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}` },
-    });
-    // A reply that ended the conversation (a farewell) leaves nothing to finish.
-    if (finished.status !== 204 && finished.status !== 409)
-      throw new Error(`finish failed: ${finished.status}`);
   }
 } finally {
   await server.close();
