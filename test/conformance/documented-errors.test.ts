@@ -525,3 +525,63 @@ describe("maintenance", () => {
     }
   });
 });
+
+describe("agent version lists", () => {
+  it("filter by a version number, latest, or a range, and refuse any other filter", async () => {
+    const post = (operationId: string, path: string, fields: Partial<ApiCall>): ApiCall => ({
+      operationId,
+      method: "POST",
+      path,
+      params: org(),
+      token,
+      ...fields,
+    });
+    const agent = await expectAnswer(
+      t.baseUrl,
+      post("create-agent", "/v1/{organization}/organization/agent", { json: { agent_name: "Versions" } }),
+      201,
+    );
+    const agentId = (agent.body as { id: string }).id;
+    for (const background of ["First.", "Second.", "Third."]) {
+      await expectAnswer(
+        t.baseUrl,
+        post("create-agent-version", "/v1/{organization}/organization/agent/{agent_id}/", {
+          params: { ...org(), agent_id: agentId },
+          json: { ...demoAgentVersionBody, background },
+        }),
+        201,
+      );
+    }
+    const versions = async (version: string) => {
+      const answer = await expectAnswer(
+        t.baseUrl,
+        {
+          operationId: "get-agent-versions",
+          method: "GET",
+          path: "/v1/{organization}/organization/agent/{agent_id}/version",
+          params: { ...org(), agent_id: agentId },
+          query: { version },
+          token,
+        },
+        200,
+      );
+      return (answer.body as { agent_versions: { version: number; background: string }[] }).agent_versions;
+    };
+    expect((await versions("latest")).map((v) => [v.version, v.background])).toEqual([[3, "Third."]]);
+    expect((await versions("2")).map((v) => v.version)).toEqual([2]);
+    expect((await versions("1-2")).map((v) => v.version).sort()).toEqual([1, 2]);
+    expect(await versions("9")).toEqual([]);
+    await expectInvalid(
+      t.baseUrl,
+      {
+        operationId: "get-agent-versions",
+        method: "GET",
+        path: "/v1/{organization}/organization/agent/{agent_id}/version",
+        params: { ...org(), agent_id: agentId },
+        query: { version: "newest" },
+        token,
+      },
+      "query.version",
+    );
+  });
+});

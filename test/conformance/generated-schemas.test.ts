@@ -48,3 +48,24 @@ describe("the generated request schemas", () => {
     expect(rateLimitOf(undefined)).toBeNull();
   });
 });
+
+describe("docs/api-operations.md", () => {
+  it("lists every operation of the spec once, as implemented or not as the server serves it", () => {
+    const page = fs.readFileSync(path.join(REPO_ROOT, "docs/api-operations.md"), "utf8");
+    const rows = new Map<string, string>();
+    for (const line of page.split("\n")) {
+      const match = /^\|\s*`([a-z0-9_-]+)`\s*\|.*\|\s*([^|]+?)\s*\|$/.exec(line);
+      if (match === null) continue;
+      expect(rows.has(match[1]!), `${match[1]} listed twice`).toBe(false);
+      rows.set(match[1]!, match[2]!.trim());
+    }
+    const document = buildApiSchemaDocument(spec);
+    expect([...rows.keys()].sort()).toEqual(document.operations.map((o) => o.operationId).sort());
+    for (const operation of document.operations) {
+      const status = rows.get(operation.operationId)!;
+      expect(status.startsWith("not implemented"), `${operation.operationId}: ${status}`).toBe(
+        !operation.implemented,
+      );
+    }
+  });
+});

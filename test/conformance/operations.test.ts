@@ -392,22 +392,26 @@ describe.each(implemented)("%s", (operationId) => {
   const idParams = Object.entries((schemas.params.properties ?? {}) as Record<string, JsonObject>).filter(
     ([, schema]) => typeof schema.pattern === "string",
   );
-  it.runIf(idParams.length > 0)("answers 422 for a malformed id in the path", async () => {
-    const { call } = await validRequests[operationId]!();
-    for (const [name] of idParams) {
-      for (const bad of ["not-an-id", "0123456789ABCDEF01234567", "0".repeat(25)]) {
-        await expectInvalid(t.baseUrl, { ...call, params: { ...call.params, [name]: bad } }, `path.${name}`);
+  if (idParams.length > 0)
+    it("answers 422 for a malformed id in the path", async () => {
+      const { call } = await validRequests[operationId]!();
+      for (const [name] of idParams) {
+        for (const bad of ["not-an-id", "0123456789ABCDEF01234567", "0".repeat(25)]) {
+          await expectInvalid(
+            t.baseUrl,
+            { ...call, params: { ...call.params, [name]: bad } },
+            `path.${name}`,
+          );
+        }
       }
-    }
-  });
+    });
 
   const requiredQuery = ((schemas.query.required ?? []) as string[]).filter((n) => n !== "request_format");
   const enumQuery = Object.entries((schemas.query.properties ?? {}) as Record<string, JsonObject>).filter(
     ([, schema]) => Array.isArray(schema.enum),
   );
-  it.runIf(requiredQuery.length + enumQuery.length > 0)(
-    "answers 422 for a required query parameter left out or outside its enum",
-    async () => {
+  if (requiredQuery.length + enumQuery.length > 0)
+    it("answers 422 for a required query parameter left out or outside its enum", async () => {
       const { call } = await validRequests[operationId]!();
       for (const name of requiredQuery) {
         const { [name]: _left, ...query } = call.query ?? {};
@@ -420,18 +424,16 @@ describe.each(implemented)("%s", (operationId) => {
           `query.${name}`,
         );
       }
-    },
-  );
+    });
 
   const body = schemas.body;
   const bodyRef =
     body?.contentType === "application/json" ? (body.schema.$ref as string | undefined) : undefined;
-  it.runIf(bodyRef !== undefined)(
-    "answers 422 for a JSON body with a required field left out, a wrong type, or not an object",
-    async () => {
+  if (bodyRef !== undefined)
+    it("answers 422 for a JSON body with a required field left out, a wrong type, or not an object", async () => {
       const { call } = await validRequests[operationId]!();
       const valid = call.json as JsonObject;
-      const component = bodyRef!.replace("#/components/schemas/", "");
+      const component = bodyRef.replace("#/components/schemas/", "");
       const pointer = `#/components/schemas/${component.replace(/~/g, "~0").replace(/\//g, "~1")}`;
       const required = ((specSchema(pointer).required ?? []) as string[]).filter((field) =>
         Object.hasOwn(valid, field),
@@ -451,6 +453,5 @@ describe.each(implemented)("%s", (operationId) => {
       for (const notAnObject of [null, "text", 7, [valid]]) {
         await expectInvalid(t.baseUrl, { ...call, json: notAnObject }, "body");
       }
-    },
-  );
+    });
 });

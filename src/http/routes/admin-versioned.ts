@@ -4,6 +4,7 @@ import { AppError } from "../../lib/app-error.js";
 import type { EntityVersion, VersionedKind } from "../../store/types.js";
 import { type Principal, requirePermission } from "../auth.js";
 import type { AppDeps, AppState } from "../deps.js";
+import { validationFailure } from "../api-spec/request-validator.js";
 import { operationRequest } from "../operation.js";
 import { pageOf } from "../request-helpers.js";
 
@@ -173,12 +174,47 @@ export function registerVersionedRoutes(
       entity.id,
       pageOf(query),
     );
-    const only = query.version as string | null | undefined;
-    const items = page.items.filter((v) => only == null || String(v.version) === only);
+    const selection = versionSelection(query.version as string | null | undefined);
+    if (selection.kind === "one") {
+      const version = await deps.store.getVersion(
+        spec.kind,
+        principal.organization.id,
+        entity.id,
+        selection.version,
+      );
+      return {
+        [spec.versionsField]: version === undefined ? [] : [spec.versionInstance(version, principal)],
+        has_more: false,
+        continuation_token: null,
+      };
+    }
+    const items = page.items.filter((v) => v.version >= selection.from && v.version <= selection.to);
     return {
       [spec.versionsField]: items.map((v) => spec.versionInstance(v, principal)),
       has_more: page.hasMore,
       continuation_token: page.continuationToken,
     };
   });
+}
+
+/**
+ * The spec's `version` filter of a version list: a number or `latest` (one version), or an inclusive
+ * range `low-high`; none means every version. Anything else is a 422.
+ */
+function versionSelection(
+  text: string | null | undefined,
+): { kind: "one"; version: number | "latest" } | { kind: "range"; from: number; to: number } {
+  if (text == null) return { kind: "range", from: 0, to: Number.MAX_SAFE_INTEGER };
+  const trimmed = text.trim();
+  if (trimmed === "latest") return { kind: "one", version: "latest" };
+  if (/^\d{1,9}$/.test(trimmed)) return { kind: "one", version: Number(trimmed) };
+  const range = /^(\d{1,9})-(\d{1,9})$/.exec(trimmed);
+  if (range !== null) return { kind: "range", from: Number(range[1]), to: Number(range[2]) };
+  throw validationFailure([
+    {
+      loc: ["query", "version"],
+      msg: "must be a version number, latest, or a range low-high",
+      type: "value_error",
+    },
+  ]);
 }
