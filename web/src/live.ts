@@ -33,6 +33,8 @@ export class LiveSession {
   private microphone: Microphone | undefined;
   private started = false;
   private bubbles = new Map<string, AgentBubble>();
+  /** The filler being spoken for a reply (its chunks carry the reply's message id). */
+  private fillerBubbles = new Map<string, AgentBubble>();
   /** The reply whose audio is playing or arriving (its position is reported). */
   private currentMessageId: string | undefined;
   private reportTimer: ReturnType<typeof setInterval> | undefined;
@@ -156,6 +158,12 @@ export class LiveSession {
       case "server.latency-report":
         this.report = message;
         break;
+      case "server.agent-paused":
+        this.callbacks.onStatus("Live: the agent pauses while it listens to you…");
+        break;
+      case "server.agent-resumed":
+        this.callbacks.onStatus("Live: the agent goes on.");
+        break;
       case "server.agent-interrupted":
         this.interrupted(message);
         break;
@@ -182,13 +190,20 @@ export class LiveSession {
   private newMessage(message: ServerMessage): void {
     const filler = message.filler === true;
     const messageId = String(message.message_id);
-    const bubble = filler ? this.transcript.addAgent(true) : this.bubbleFor(messageId);
     const alignment = Array.isArray(message.transcript_alignment) ? message.transcript_alignment : [];
     const text = alignment.map((pair) => (Array.isArray(pair) ? String(pair[1]) : "")).join("");
-    if (filler) bubble.setText(text === "" ? "(a filler while the agent works)" : text);
-    else bubble.append(text);
+    let bubble: AgentBubble;
+    if (filler) {
+      bubble = this.fillerBubbles.get(messageId) ?? this.transcript.addAgent(true);
+      this.fillerBubbles.set(messageId, bubble);
+      if (message.stop === true) this.fillerBubbles.delete(messageId);
+    } else {
+      bubble = this.bubbleFor(messageId);
+    }
+    bubble.append(text);
     const samples = pcm16ToFloat(base64ToBytes(String(message.message)));
-    this.player.enqueue(filler ? `filler-${message.seq}` : messageId, samples, 16_000, {
+    // A filler is played but is not part of the reply: its time is not reported as the reply's.
+    this.player.enqueue(filler ? `filler:${messageId}` : messageId, samples, 16_000, {
       filler,
       source: "live",
     });

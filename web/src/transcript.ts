@@ -64,7 +64,8 @@ export class AgentBubble {
       ["recognition", stages.recognition_after_body_end_ms],
       ["agent", stages.agent_ms],
       ["speech", stages.synthesis_after_agent_ms],
-      ["first audio", report.first_audio_piece_ms],
+      ["first filler", report.first_filler_ms],
+      ["first answer", report.first_answer_audio_ms ?? report.first_audio_piece_ms],
     ];
     const known = figures.filter((f): f is [string, number] => typeof f[1] === "number");
     if (known.length === 0) return;
