@@ -107,6 +107,11 @@ export interface EngineConfig {
   llamaModelPath: string | undefined;
   /** Context size in tokens for the `llama` agent. Env `PARLEY_LLAMA_CONTEXT_SIZE`, default 4096. */
   llamaContextSize: number;
+  /**
+   * CPU threads for the `llama` agent; 0 means half the cores, at least 1 (llama.cpp's threads spin, so
+   * more threads than free cores slow it down many times). Env `PARLEY_LLAMA_THREADS`, default 0.
+   */
+  llamaThreads: number;
   /** Let node-llama-cpp use a GPU (`auto`) or not (`false`). Env `PARLEY_LLAMA_GPU`, default `false`. */
   llamaGpu: "auto" | "false";
   /**
@@ -298,6 +303,7 @@ export function loadConfig(env: Env = process.env): Config {
       openaiModel: text(env, "OPENAI_MODEL", "gpt-4o-mini"),
       llamaModelPath: optionalText(env, "PARLEY_LLAMA_MODEL_PATH"),
       llamaContextSize: integer(env, "PARLEY_LLAMA_CONTEXT_SIZE", 4096, 256, 131_072),
+      llamaThreads: integer(env, "PARLEY_LLAMA_THREADS", 0, 0, 256),
       llamaGpu: oneOf(env, "PARLEY_LLAMA_GPU", "false", ["auto", "false"] as const),
       llmStructuredOutput: oneOf(env, "PARLEY_LLM_STRUCTURED_OUTPUT", "json_schema", [
         "json_schema",

@@ -42,31 +42,33 @@ export interface Utterance {
 export type TurnStage = "agent-started" | "agent-first-text" | "agent-done";
 
 /** What a turn produces, transport-free; `atMs` is `performance.now()` when it happened. */
-export type TurnEvent = { atMs: number } & (
-  | { type: "stage"; stage: TurnStage }
-  | { type: "user-message"; messageId: string; text: string; recognition?: Recognition }
-  | { type: "agent-action"; action: AgentAction }
-  | { type: "step-started"; step: TurnStep }
-  | { type: "step-ended"; stepId: string }
-  /**
-   * A step outlived its filler trigger before any of the answer went out: the filler to say meanwhile
-   * (`audio` in voice replies). Never part of the agent's message.
-   */
-  | { type: "filler"; messageId: string; step: TurnStep; text: string; audio?: FillerAudio }
-  /** A piece of a text reply; the last one has `isLast` (pieces are held back by one to know it). */
-  | { type: "reply-text"; messageId: string; text: string; sequence: number; isLast: boolean }
-  /** A spoken piece of a voice reply. */
-  | { type: "reply-audio"; messageId: string; utterance: Utterance }
-  | {
-      type: "complete";
-      interactionId: string;
-      messageId: string;
-      fullMessage: string;
-      conversationCompleted: boolean;
-      /** True when the user interrupted the reply and only the heard prefix was kept. */
-      interrupted?: boolean;
-    }
-);
+export type TurnEvent = { atMs: number } &
+  /** `engine` (on `agent-done`): the agent engine that answered (a fallback's name when it did). */
+  (
+    | { type: "stage"; stage: TurnStage; engine?: string }
+    | { type: "user-message"; messageId: string; text: string; recognition?: Recognition }
+    | { type: "agent-action"; action: AgentAction }
+    | { type: "step-started"; step: TurnStep }
+    | { type: "step-ended"; stepId: string }
+    /**
+     * A step outlived its filler trigger before any of the answer went out: the filler to say meanwhile
+     * (`audio` in voice replies). Never part of the agent's message.
+     */
+    | { type: "filler"; messageId: string; step: TurnStep; text: string; audio?: FillerAudio }
+    /** A piece of a text reply; the last one has `isLast` (pieces are held back by one to know it). */
+    | { type: "reply-text"; messageId: string; text: string; sequence: number; isLast: boolean }
+    /** A spoken piece of a voice reply. */
+    | { type: "reply-audio"; messageId: string; utterance: Utterance }
+    | {
+        type: "complete";
+        interactionId: string;
+        messageId: string;
+        fullMessage: string;
+        conversationCompleted: boolean;
+        /** True when the user interrupted the reply and only the heard prefix was kept. */
+        interrupted?: boolean;
+      }
+  );
 
 /** A long-running step of the agent (a tool call, a decision) that may deserve a filler. */
 export interface TurnStep {

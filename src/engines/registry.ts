@@ -26,6 +26,10 @@ const REGISTRY: { [K in keyof EngineKinds]: Record<string, Factory<EngineKinds[K
   agent: {
     rules: async (_config, _warn, tools) =>
       (await import("./agent/rules/index.js")).createRulesAgentEngine({ tools }),
+    openai: async (config, _warn, tools) =>
+      (await import("./agent/llm/index.js")).createOpenAiAgentEngine(config, tools),
+    llama: async (config, _warn, tools) =>
+      (await import("./agent/llm/index.js")).createLlamaAgentEngine(config, tools),
   },
   stt: {
     pocketsphinx: async () => new (await import("./stt/pocketsphinx/engine.js")).PocketSphinxEngine(),
@@ -67,6 +71,18 @@ async function create<K extends keyof EngineKinds>(
   return factory(config, warn, tools);
 }
 
+/** The configured agent, with the rules agent behind it when `PARLEY_AGENT_FALLBACK` is on. */
+async function createAgent(
+  config: Config,
+  warn: (m: string) => void,
+  tools: ToolRegistry,
+): Promise<AgentEngine> {
+  const agent = await create("agent", config.engines.agent, config, warn, tools);
+  if (!config.engines.agentFallback || config.engines.agent === "rules") return agent;
+  const rules = await create("agent", "rules", config, warn, tools);
+  return new (await import("./agent/fallback-agent.js")).FallbackAgentEngine(agent, rules, warn);
+}
+
 /** Builds the configured engines; `overrides` replace any of them (tests). */
 export async function createEngines(
   config: Config,
@@ -83,7 +99,7 @@ export async function createEngines(
     ]);
   return {
     tools,
-    agent: overrides.agent ?? (await create("agent", config.engines.agent, config, warn, tools)),
+    agent: overrides.agent ?? (await createAgent(config, warn, tools)),
     stt: overrides.stt ?? (await create("stt", config.engines.stt, config, warn, tools)),
     tts: overrides.tts ?? (await create("tts", config.engines.tts, config, warn, tools)),
     vad: overrides.vad ?? (await create("vad", config.engines.vad, config, warn, tools)),

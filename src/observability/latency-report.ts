@@ -17,6 +17,7 @@ export class LatencyReport {
   private firstAnswerAudioAt: number | undefined;
   private lastAudioAt: number | undefined;
   private recognition: Record<string, unknown> | undefined;
+  private agentEngine: string | undefined;
 
   constructor(private readonly requestStartAt: number) {
     this.origin = requestStartAt;
@@ -40,7 +41,10 @@ export class LatencyReport {
       case "stage":
         if (event.stage === "agent-started") this.agentStartAt ??= event.atMs;
         if (event.stage === "agent-first-text") this.agentFirstTextAt ??= event.atMs;
-        if (event.stage === "agent-done") this.agentDoneAt = event.atMs;
+        if (event.stage === "agent-done") {
+          this.agentDoneAt = event.atMs;
+          this.agentEngine = event.engine;
+        }
         break;
       case "filler":
         this.firstFillerAt ??= event.atMs;
@@ -75,6 +79,7 @@ export class LatencyReport {
         synthesis_after_agent_ms: span(this.agentDoneAt, this.lastAudioAt),
       },
       recognition: this.recognition ?? null,
+      agent_engine: this.agentEngine ?? null,
     };
   }
 }

@@ -380,7 +380,7 @@ async function produce(
         case "done": {
           progress.done = event;
           await fragments.finish();
-          await emit({ type: "stage", stage: "agent-done" });
+          await emit({ type: "stage", stage: "agent-done", engine: event.answeredBy ?? request.agent.name });
           await reply.finish();
           signal.throwIfAborted();
           addMessage({

@@ -77,6 +77,8 @@ export interface AgentTurnDone {
   conversationCompleted: boolean;
   /** Name of the state the conversation is in after this turn (for insights). */
   currentStateName: string;
+  /** Which engine answered, when it is not the configured one (a fallback); absent otherwise. */
+  answeredBy?: string;
 }
 
 /**
