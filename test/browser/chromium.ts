@@ -122,10 +122,26 @@ export async function signInAndStart(page: Page, baseUrl: string): Promise<void>
   await page.goto(`${baseUrl}/`);
   // The page asks the server for the demo credentials on load.
   await page.locator("#demo-note:not([hidden])").waitFor({ timeout: 10_000 });
-  // Keyboard only: the key field has focus, Enter submits the form.
-  await page.focus("#key-input");
+  // Keyboard only: Tab walks the form in reading order, Enter on the button signs in.
+  const focusOrder: string[] = [];
+  for (let i = 0; i < 6; i += 1) {
+    await page.keyboard.press("Tab");
+    focusOrder.push(
+      await page.evaluate(() => (globalThis as unknown as FocusGlobals).document.activeElement.id),
+    );
+  }
+  if (focusOrder.join(",") !== "skip-link,org-input,user-input,key-id-input,key-input,signin-button") {
+    throw new Error(`unexpected focus order: ${focusOrder.join(", ")}`);
+  }
   await page.keyboard.press("Enter");
   await page.waitForSelector("#service-panel:not([hidden])");
-  await page.click("#start-button");
+  // Focus moves on to the service choice, then the start button is the next stop.
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
   await page.waitForSelector("#conversation-panel:not([hidden])");
+}
+
+/** The part of the DOM the focus check reads (the tests compile without the DOM's types). */
+interface FocusGlobals {
+  document: { activeElement: { id: string } };
 }

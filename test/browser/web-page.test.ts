@@ -28,7 +28,8 @@ let server: TestServer;
 beforeAll(async () => {
   buildWebPage();
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
-  server = await startTestServer({ store: "sqlite" });
+  // The demo's calendar tool answers slowly, so the agent says a filler while it waits.
+  server = await startTestServer({ store: "sqlite", env: { PARLEY_DEMO_TOOL_DELAY_MS: "2500" } });
 });
 afterAll(async () => {
   await server?.close();
@@ -79,6 +80,21 @@ describe("the web page in Chromium", () => {
     expect(wer(clip.transcript, spoken ?? ""), spoken).toBeLessThanOrEqual(TRANSCRIPT_MAX_WER);
     const reply = (await playback(page)).slice(greeting.length);
     expect(reply.length).toBeGreaterThan(0);
+    // The filler played before the answer, and the transcript marks it as one.
+    expect(reply[0]!.filler).toBe(true);
+    expect(reply.some((entry) => !entry.filler)).toBe(true);
+    await page.locator("#transcript .message.filler .badge", { hasText: "filler" }).waitFor();
+    await page.locator("#actions .action.filler").waitFor();
+    // Phone-sized: nothing is wider than the screen.
+    const overflow = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number; clientWidth: number } };
+        }
+      ).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
     expect(reply.reduce((ms, entry) => ms + entry.durationMs, 0)).toBeGreaterThan(500);
     await page.waitForFunction((end) => Date.now() > end, Math.max(...reply.map((e) => e.startsAtEpochMs)));
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, "push-to-talk-phone.png"), fullPage: true });
@@ -118,13 +134,13 @@ describe("the web page in Chromium", () => {
 
     const live = (await playback(page)).filter((entry) => entry.source === "live");
     expect(live.length).toBeGreaterThan(0);
+    // What was interrupted had played (the answer, or the filler before it), and the transcript shows
+    // it cut where it was heard.
     if (typeof interrupted.message_id === "string") {
-      const flushedOrPlayed = live.filter((entry) => entry.messageId === interrupted.message_id);
-      expect(flushedOrPlayed.length).toBeGreaterThan(0);
-      if (interrupted.rolled_back !== true) {
-        await page.waitForSelector(`#transcript .message.agent.interrupted`);
-      }
+      const ids = [interrupted.message_id, `filler:${interrupted.message_id}`];
+      expect(live.filter((entry) => ids.includes(entry.messageId)).length).toBeGreaterThan(0);
     }
+    await page.locator("#transcript .message.agent.interrupted .badge").first().waitFor();
     expect(live.some((entry) => entry.startsAtEpochMs < Date.now())).toBe(true);
     expect(events.some((m) => m.type === "server.user-transcript-partial")).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, "live-barge-in.png"), fullPage: true });

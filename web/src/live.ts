@@ -35,6 +35,10 @@ export class LiveSession {
   private bubbles = new Map<string, AgentBubble>();
   /** The filler being spoken for a reply (its chunks carry the reply's message id). */
   private fillerBubbles = new Map<string, AgentBubble>();
+  /** The last filler spoken for each reply (marked when the reply is interrupted during it). */
+  private spokenFillers = new Map<string, AgentBubble>();
+  /** The reply whose audio (answer or filler) came last, until its interaction completes. */
+  private lastSpokenId: string | undefined;
   /** The reply whose audio is playing or arriving (its position is reported). */
   private currentMessageId: string | undefined;
   private reportTimer: ReturnType<typeof setInterval> | undefined;
@@ -168,6 +172,7 @@ export class LiveSession {
         this.interrupted(message);
         break;
       case "server.interaction-complete": {
+        this.lastSpokenId = undefined;
         const bubble = this.bubbleFor(String(message.message_id));
         if (message.interrupted !== true) bubble.setText(String(message.full_message));
         if (this.report !== undefined) bubble.latency(this.report);
@@ -196,6 +201,7 @@ export class LiveSession {
     if (filler) {
       bubble = this.fillerBubbles.get(messageId) ?? this.transcript.addAgent(true);
       this.fillerBubbles.set(messageId, bubble);
+      this.spokenFillers.set(messageId, bubble);
       if (message.stop === true) this.fillerBubbles.delete(messageId);
     } else {
       bubble = this.bubbleFor(messageId);
@@ -208,14 +214,17 @@ export class LiveSession {
       source: "live",
     });
     if (!filler) this.currentMessageId = messageId;
+    this.lastSpokenId = messageId;
   }
 
   private interrupted(message: ServerMessage): void {
-    const messageId = typeof message.message_id === "string" ? message.message_id : this.currentMessageId;
+    const messageId = typeof message.message_id === "string" ? message.message_id : this.lastSpokenId;
     this.player.flush();
     this.currentMessageId = undefined;
+    this.lastSpokenId = undefined;
     if (messageId === undefined) return;
-    const bubble = this.bubbles.get(messageId);
+    // Interrupted during its answer, or during the filler before it.
+    const bubble = this.bubbles.get(messageId) ?? this.spokenFillers.get(messageId);
     bubble?.interrupted(String(message.heard_text), bubble.textShown, message.rolled_back === true);
   }
 
