@@ -214,7 +214,8 @@ describe.each(storeKinds)("auth and administration over HTTP on %s", (store) => 
         },
       },
     });
-    expect(badSet.status).toBe(404);
+    // The spec's 400: the version does not belong to the service's agent.
+    expect(badSet.status).toBe(400);
     expect(
       (
         await call(`${base}/service/${service.body.id}/`, token, {

@@ -28,9 +28,15 @@ function textInteract(
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
-/** `{"recorded_message":"aaa…"}` with a message of `bytes` letters, made without a big string. */
+/** The spec requires `initial_message_type` in an interact body (422 without it). */
+const USER_MESSAGE = { initial_message_type: "user-message" } as const;
+/** An interact body with a message of `bytes` letters, made without a big string. */
 const jsonMessageOf = (bytes: number) =>
-  Buffer.concat([Buffer.from('{"recorded_message":"'), Buffer.alloc(bytes, 0x61), Buffer.from('"}')]);
+  Buffer.concat([
+    Buffer.from('{"initial_message_type":"user-message","recorded_message":"'),
+    Buffer.alloc(bytes, 0x61),
+    Buffer.from('"}'),
+  ]);
 const message = (ctx: BuildContext) => `I have a sore throat ${ctx.rng.letters(6)}`;
 
 /** Patterns that backtrack exponentially (or nearly) on the agent's action types. */
@@ -207,7 +213,9 @@ export function textCases(): CaseKind[] {
           token: ctx.actor.token,
           contentType,
           contentLength: 50_000_000,
-          body: scripts.stallAfter(Buffer.from(`{"recorded_message":"${"f".repeat(60_000)}`)),
+          body: scripts.stallAfter(
+            Buffer.from(`{"initial_message_type":"user-message","recorded_message":"${"f".repeat(60_000)}`),
+          ),
         }),
     })),
 
@@ -225,21 +233,21 @@ export function textCases(): CaseKind[] {
       { category: "long-tokens", kind: "word-of-32000-letters/json", count: 5, expect: { statuses: [200] } },
       (ctx) => ({
         contentType: "application/json",
-        body: json({ recorded_message: ctx.rng.letters(32_000) }),
+        body: json({ ...USER_MESSAGE, recorded_message: ctx.rng.letters(32_000) }),
       }),
     ),
     textInteract(
       { category: "long-tokens", kind: "word-of-300000-letters", count: 2, expect: { statuses: [200] } },
       (ctx) => ({
         contentType: "application/json",
-        body: json({ recorded_message: "z".repeat(ctx.rng.int(200_000, 300_000)) }),
+        body: json({ ...USER_MESSAGE, recorded_message: "z".repeat(ctx.rng.int(200_000, 300_000)) }),
       }),
     ),
     textInteract(
       { category: "long-tokens", kind: "message-of-900KB-words/json", count: 3, expect: { statuses: [200] } },
       (ctx) => ({
         contentType: "application/json",
-        body: json({ recorded_message: wordsOfLength(900_000, (w) => ctx.rng.pick(w)) }),
+        body: json({ ...USER_MESSAGE, recorded_message: wordsOfLength(900_000, (w) => ctx.rng.pick(w)) }),
       }),
     ),
     textInteract(
@@ -262,6 +270,7 @@ export function textCases(): CaseKind[] {
       (ctx) => ({
         contentType: "application/json",
         body: json({
+          ...USER_MESSAGE,
           recorded_message: Array.from({ length: 40_000 }, () =>
             ctx.rng.pick(["é", "😀", "a\u0301\u0302\u0303", "ß", "中", "\u200b"]),
           ).join(""),

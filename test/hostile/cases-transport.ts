@@ -233,7 +233,12 @@ export function transportCases(): CaseKind[] {
     body.subarray(0, Math.floor(body.length * (0.2 + 0.6 * ctx.rng.next())));
   const form = (ctx: BuildContext) => textForm(B, `my knee hurts ${ctx.rng.letters(10)}`);
   const json = (ctx: BuildContext) =>
-    Buffer.from(JSON.stringify({ recorded_message: `my back hurts ${ctx.rng.letters(10)}` }));
+    Buffer.from(
+      JSON.stringify({
+        initial_message_type: "user-message",
+        recorded_message: `my back hurts ${ctx.rng.letters(10)}`,
+      }),
+    );
   const longForm = (ctx: BuildContext) =>
     textForm(
       B,

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { newId } from "../../domain/ids.js";
 import { AppError } from "../../lib/app-error.js";
+import { MAX_PAGE_LIMIT } from "../../store/paging.js";
 import type { EntityVersion, VersionedKind } from "../../store/types.js";
 import { type Principal, requirePermission } from "../auth.js";
 import type { AppDeps, AppState } from "../deps.js";
@@ -32,6 +33,8 @@ interface VersionedRoutes {
    * all fields in the request object are defined".
    */
   requiredFirstVersionFields: string[];
+  /** Checks of a version body the schema cannot make (400 when one fails). */
+  checkVersionBody?: (body: Record<string, unknown>) => void;
   versionInstance(version: EntityVersion, principal: Principal): Record<string, unknown>;
 }
 
@@ -54,12 +57,16 @@ export function registerVersionedRoutes(
     const principal = await auth(request);
     requirePermission(principal, spec.permissions.create);
     const { body } = operationRequest<Record<string, string>>(state, operations.create, principal, request);
-    const name = body[spec.nameField]!;
+    const name = body[spec.nameField]!.trim();
+    // The spec's 409: one with the same name already exists.
+    if (await nameTaken(deps, spec.kind, principal.organization.id, name)) {
+      throw new AppError("conflict", `An entity of this kind named ${name} already exists`);
+    }
     const id = newId();
     await deps.store.createVersioned(spec.kind, {
       id,
       organizationId: principal.organization.id,
-      name: name.trim(),
+      name,
       description: "",
       createdAt: deps.now().toISOString(),
     });
@@ -133,6 +140,7 @@ export function registerVersionedRoutes(
       specParams(request, operations.createVersion.idParam),
     );
     const entity = await loadEntity(principal, request.params.id);
+    spec.checkVersionBody?.(body);
     const latest = await deps.store.getVersion(spec.kind, principal.organization.id, entity.id, "latest");
     if (latest === undefined) {
       const missing = spec.requiredFirstVersionFields.filter((field) => body[field] == null);
@@ -217,4 +225,19 @@ function versionSelection(
       type: "value_error",
     },
   ]);
+}
+
+/** Whether the organization has an entity of `kind` named `name` (the spec's names are unique). */
+async function nameTaken(deps: AppDeps, kind: VersionedKind, orgId: string, name: string): Promise<boolean> {
+  for (let offset = 0; ;) {
+    const page = await deps.store.listVersioned(
+      kind,
+      orgId,
+      {},
+      { limit: MAX_PAGE_LIMIT, continuationToken: offset, sortBy: [] },
+    );
+    if (page.items.some((entity) => entity.name === name)) return true;
+    if (!page.hasMore || page.continuationToken === null) return false;
+    offset = page.continuationToken;
+  }
 }

@@ -174,6 +174,17 @@ export function adminRoutes(deps: AppDeps, state: AppState) {
         createVersion: { id: "create-agent-version", idParam: "agent_id" },
         listVersions: { id: "get-agent-versions", idParam: "agent_id" },
       },
+      // The spec's 400: "the specified voice ID doesn't exist".
+      checkVersionBody: (body) => {
+        const voiceId = (body.voice_config as { voice_id?: string } | null | undefined)?.voice_id;
+        const voices = deps.engines.tts.capabilities.voices;
+        if (voiceId !== undefined && !voices.includes(voiceId)) {
+          throw new AppError(
+            "bad_request",
+            `The voice ${voiceId} does not exist; voices: ${voices.join(", ")}`,
+          );
+        }
+      },
       // `voice_config` may stay null: such an agent answers only in text (voice gets the spec's 400).
       requiredFirstVersionFields: [
         "initials",
@@ -285,14 +296,53 @@ export function adminRoutes(deps: AppDeps, state: AppState) {
       };
     });
 
-    const requireExisting = async (
+    /**
+     * The agent or context graph a service uses: 404 when it does not exist (400 with `missing:
+     * "bad_request"`, where the spec calls it an invalid one), and the spec's 400 when it has no version.
+     */
+    const requireUsable = async (
       orgId: string,
       kind: "agent" | "context_graph",
       id: string,
       field: string,
+      missing: "not_found" | "bad_request" = "not_found",
     ) => {
       if ((await deps.store.getVersioned(kind, orgId, id)) === undefined) {
-        throw new AppError("not_found", `${field} ${id} not found`);
+        throw new AppError(missing, `${field} ${id} not found`);
+      }
+      if ((await deps.store.getVersion(kind, orgId, id, "latest")) === undefined) {
+        throw new AppError("bad_request", `${field} ${id} has no versions`);
+      }
+    };
+
+    /** The spec's 400: a version set naming a version its service's agent or context graph lacks. */
+    const checkVersionSet = async (orgId: string, agentId: string, graphId: string, set: VersionSet) => {
+      for (const [kind, parent, number] of [
+        ["agent", agentId, set.agent_version_number],
+        ["context_graph", graphId, set.service_hierarchical_state_machine_version_number],
+      ] as const) {
+        if (number !== null && (await deps.store.getVersion(kind, orgId, parent, number)) === undefined) {
+          throw new AppError(
+            "bad_request",
+            `Version ${number} does not belong to the service's ${kind.replace("_", " ")}`,
+          );
+        }
+      }
+    };
+
+    /** The spec's 409: another active service has this name. */
+    const checkActiveName = async (orgId: string, name: string, exceptId?: string) => {
+      for (let offset = 0; ;) {
+        const page = await deps.store.listServices(
+          orgId,
+          { isActive: true },
+          { limit: MAX_PAGE_LIMIT, continuationToken: offset, sortBy: [] },
+        );
+        if (page.items.some((other) => other.name === name && other.id !== exceptId)) {
+          throw new AppError("conflict", `An active service named ${name} already exists`);
+        }
+        if (!page.hasMore || page.continuationToken === null) return;
+        offset = page.continuationToken;
       }
     };
 
@@ -303,8 +353,12 @@ export function adminRoutes(deps: AppDeps, state: AppState) {
       const orgId = principal.organization.id;
       const agentId = body.agent_id;
       const graphId = body.service_hierarchical_state_machine_id;
-      await requireExisting(orgId, "agent", agentId, "agent_id");
-      await requireExisting(orgId, "context_graph", graphId, "service_hierarchical_state_machine_id");
+      await requireUsable(orgId, "agent", agentId, "agent_id");
+      await requireUsable(orgId, "context_graph", graphId, "service_hierarchical_state_machine_id");
+      if (body.release_version_set != null) {
+        await checkVersionSet(orgId, agentId, graphId, versionSetOf(body.release_version_set));
+      }
+      if (body.is_active) await checkActiveName(orgId, body.name.trim());
       const unpinned: VersionSet = {
         agent_version_number: null,
         service_hierarchical_state_machine_version_number: null,
@@ -351,15 +405,22 @@ export function adminRoutes(deps: AppDeps, state: AppState) {
         if (typeof body.description === "string") updated.description = body.description.trim();
         if (typeof body.is_active === "boolean") updated.isActive = body.is_active;
         if (typeof body.agent_id === "string") {
-          await requireExisting(orgId, "agent", body.agent_id, "agent_id");
+          await requireUsable(orgId, "agent", body.agent_id, "agent_id", "bad_request");
           updated.agentId = body.agent_id;
         }
         if (typeof body.service_hierarchical_state_machine_id === "string") {
           const graphId = body.service_hierarchical_state_machine_id;
-          await requireExisting(orgId, "context_graph", graphId, "service_hierarchical_state_machine_id");
+          await requireUsable(
+            orgId,
+            "context_graph",
+            graphId,
+            "service_hierarchical_state_machine_id",
+            "bad_request",
+          );
           updated.graphId = graphId;
         }
         if (body.tags != null) updated.tags = body.tags;
+        if (updated.isActive) await checkActiveName(orgId, updated.name, updated.id);
         await deps.store.updateService(updated);
         return reply.code(200).send(null);
       },
@@ -383,17 +444,7 @@ export function adminRoutes(deps: AppDeps, state: AppState) {
           throw new AppError("bad_request", "The edge version set cannot be updated");
         }
         const set = versionSetOf(body.version_set);
-        for (const [kind, parent, number] of [
-          ["agent", service.agentId, set.agent_version_number],
-          ["context_graph", service.graphId, set.service_hierarchical_state_machine_version_number],
-        ] as const) {
-          if (number !== null && (await deps.store.getVersion(kind, orgId, parent, number)) === undefined) {
-            throw new AppError(
-              "not_found",
-              `Version ${number} of the service's ${kind.replace("_", " ")} not found`,
-            );
-          }
-        }
+        await checkVersionSet(orgId, service.agentId, service.graphId, set);
         await deps.store.updateService({
           ...service,
           versionSets: { ...service.versionSets, [request.params.version_set_name]: set },

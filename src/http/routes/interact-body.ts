@@ -17,6 +17,8 @@ const OPERATION = "interact-with-conversation";
 function objectOfFields(fields: Map<string, string[]>, lists: Set<string>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [rawName, values] of fields) {
+    // A part without a name is no field of the schema.
+    if (typeof rawName !== "string") continue;
     const name = rawName.endsWith("[]") ? rawName.slice(0, -2) : rawName;
     if (lists.has(name)) body[name] = [...((body[name] as string[] | undefined) ?? []), ...values];
     else if (!Object.hasOwn(body, name)) body[name] = values[0];
