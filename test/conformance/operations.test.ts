@@ -257,7 +257,7 @@ const validRequests: Record<string, () => Promise<{ call: ApiCall; status: numbe
   "update-service": async () => ({
     call: callOf("update-service", {
       params: { service_id: await newService() },
-      json: { name: "Renamed", description: null, tags: { floor: "3" } },
+      json: { name: `Renamed ${Math.random()}`, description: null, tags: { floor: "3" } },
     }),
     status: 200,
   }),
@@ -452,6 +452,26 @@ describe.each(implemented)("%s", (operationId) => {
       }
       for (const notAnObject of [null, "text", 7, [valid]]) {
         await expectInvalid(t.baseUrl, { ...call, json: notAnObject }, "body");
+      }
+    });
+
+  if (bodyRef !== undefined)
+    it("accepts null, and {} (_NotSet), wherever the schema allows them", async () => {
+      const component = bodyRef.replace("#/components/schemas/", "");
+      const pointer = `#/components/schemas/${component.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      const fields = Object.keys(specSchema(pointer).properties ?? {});
+      for (const [value, label] of [
+        [null, "null"],
+        [{}, "_NotSet"],
+      ] as const) {
+        const takers = fields.filter((field) => specAccepts(`${pointer}/properties/${field}`, value));
+        if (takers.length === 0) continue;
+        const { call, status } = await validRequests[operationId]!();
+        const json = { ...(call.json as JsonObject), ...Object.fromEntries(takers.map((f) => [f, value])) };
+        // A first agent version must define its fields: all of them null is the spec's 400.
+        const expected = operationId === "create-agent-version" && value === null ? 400 : status;
+        const answer = await expectAnswer(t.baseUrl, { ...call, json }, expected);
+        expect(answer.status, `${label}: ${takers.join(", ")}`).toBe(expected);
       }
     });
 });
