@@ -140,6 +140,15 @@ export interface EngineConfig {
   sttApiKey: string | undefined;
   /** Transcription model. Env `PARLEY_STT_MODEL`, default `whisper-1`. */
   sttModel: string;
+  /** Languages the `openai` STT accepts (`|`-separated, `*` for any). Env `PARLEY_STT_LANGUAGES`, default `en`. */
+  sttLanguages: string[];
+  /**
+   * Partial results from the `openai` STT: transcribe the audio so far every this many ms of audio
+   * (each a request); 0 turns them off. Env `PARLEY_STT_PARTIAL_EVERY_MS`, default 0.
+   */
+  sttPartialEveryMs: number;
+  /** Ask the speech server to stream its transcript (`stream=true`). Env `PARLEY_STT_STREAM`, default false. */
+  sttStream: boolean;
   /** When the `openai` STT fails, recognize that utterance with PocketSphinx. Env `PARLEY_STT_FALLBACK`, default false. */
   sttFallback: boolean;
   /** Env `PARLEY_TTS_BASE_URL`, default `OPENAI_BASE_URL`. */
@@ -316,6 +325,12 @@ export function loadConfig(env: Env = process.env): Config {
       sttBaseUrl: optionalText(env, "PARLEY_STT_BASE_URL") ?? optionalText(env, "OPENAI_BASE_URL"),
       sttApiKey: optionalText(env, "PARLEY_STT_API_KEY") ?? optionalText(env, "OPENAI_API_KEY"),
       sttModel: text(env, "PARLEY_STT_MODEL", "whisper-1"),
+      sttLanguages: text(env, "PARLEY_STT_LANGUAGES", "en")
+        .split("|")
+        .map((v) => v.trim())
+        .filter((v) => v !== ""),
+      sttPartialEveryMs: integer(env, "PARLEY_STT_PARTIAL_EVERY_MS", 0, 0, 60_000),
+      sttStream: boolean(env, "PARLEY_STT_STREAM", false),
       sttFallback: boolean(env, "PARLEY_STT_FALLBACK", false),
       ttsBaseUrl: optionalText(env, "PARLEY_TTS_BASE_URL") ?? optionalText(env, "OPENAI_BASE_URL"),
       ttsApiKey: optionalText(env, "PARLEY_TTS_API_KEY") ?? optionalText(env, "OPENAI_API_KEY"),

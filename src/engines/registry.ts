@@ -33,6 +33,7 @@ const REGISTRY: { [K in keyof EngineKinds]: Record<string, Factory<EngineKinds[K
   },
   stt: {
     pocketsphinx: async () => new (await import("./stt/pocketsphinx/engine.js")).PocketSphinxEngine(),
+    openai: async (config) => (await import("./stt/openai/index.js")).createOpenAiSttEngine(config),
   },
   tts: {
     flite: async (config, warn) =>
@@ -41,6 +42,8 @@ const REGISTRY: { [K in keyof EngineKinds]: Record<string, Factory<EngineKinds[K
         warn,
       }),
     fake: async () => new (await import("./tts/fake/engine.js")).FakeTtsEngine(),
+    openai: async (config, warn) =>
+      (await import("./tts/openai/index.js")).createOpenAiTtsEngine(config, warn),
   },
   vad: {
     webrtc: async () => new (await import("./vad/webrtc/engine.js")).WebRtcVadEngine(),
@@ -83,6 +86,22 @@ async function createAgent(
   return new (await import("./agent/fallback-agent.js")).FallbackAgentEngine(agent, rules, warn);
 }
 
+/** The configured recognizer, with PocketSphinx behind it when `PARLEY_STT_FALLBACK` is on. */
+async function createStt(config: Config, warn: (m: string) => void, tools: ToolRegistry): Promise<SttEngine> {
+  const stt = await create("stt", config.engines.stt, config, warn, tools);
+  if (!config.engines.sttFallback || config.engines.stt === "pocketsphinx") return stt;
+  const offline = await create("stt", "pocketsphinx", config, warn, tools);
+  return new (await import("./fallback-speech.js")).FallbackSttEngine(stt, offline, warn);
+}
+
+/** The configured synthesizer, with Flite behind it when `PARLEY_TTS_FALLBACK` is on. */
+async function createTts(config: Config, warn: (m: string) => void, tools: ToolRegistry): Promise<TtsEngine> {
+  const tts = await create("tts", config.engines.tts, config, warn, tools);
+  if (!config.engines.ttsFallback || config.engines.tts === "flite") return tts;
+  const offline = await create("tts", "flite", config, warn, tools);
+  return new (await import("./fallback-speech.js")).FallbackTtsEngine(tts, offline, warn);
+}
+
 /** Builds the configured engines; `overrides` replace any of them (tests). */
 export async function createEngines(
   config: Config,
@@ -100,8 +119,8 @@ export async function createEngines(
   return {
     tools,
     agent: overrides.agent ?? (await createAgent(config, warn, tools)),
-    stt: overrides.stt ?? (await create("stt", config.engines.stt, config, warn, tools)),
-    tts: overrides.tts ?? (await create("tts", config.engines.tts, config, warn, tools)),
+    stt: overrides.stt ?? (await createStt(config, warn, tools)),
+    tts: overrides.tts ?? (await createTts(config, warn, tools)),
     vad: overrides.vad ?? (await create("vad", config.engines.vad, config, warn, tools)),
   };
 }
