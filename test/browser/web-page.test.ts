@@ -53,7 +53,7 @@ describe("the web page in Chromium", () => {
   });
 
   it("talks by push-to-talk on a phone-sized screen: transcript shown, reply played, replayable", async () => {
-    const microphone = microphoneWav(clip.wavPath, 400, 1500);
+    const microphone = microphoneWav(clip.wavPath, 1000, 1500);
     session = await launchChromium(microphone.file, { width: 390, height: 844 });
     const { page } = session;
     await signInAndStart(page, server.baseUrl);
@@ -112,7 +112,9 @@ describe("the web page in Chromium", () => {
   }, 120_000);
 
   it("talks in live mode and is interrupted by speaking over the agent", async () => {
-    const microphone = microphoneWav(clip.wavPath, 1000, 1500);
+    // The pause after the clip outlasts the slow tool, so the next time round the clip speaks over the
+    // agent's audio (its filler or its answer).
+    const microphone = microphoneWav(clip.wavPath, 1000, 4500);
     session = await launchChromium(microphone.file, { width: 1280, height: 900 });
     const { page } = session;
     await signInAndStart(page, server.baseUrl);
@@ -138,7 +140,10 @@ describe("the web page in Chromium", () => {
     // it cut where it was heard.
     if (typeof interrupted.message_id === "string") {
       const ids = [interrupted.message_id, `filler:${interrupted.message_id}`];
-      expect(live.filter((entry) => ids.includes(entry.messageId)).length).toBeGreaterThan(0);
+      expect(
+        live.filter((entry) => ids.includes(entry.messageId)).length,
+        JSON.stringify({ interrupted, played: live.map((entry) => entry.messageId) }),
+      ).toBeGreaterThan(0);
     }
     await page.locator("#transcript .message.agent.interrupted .badge").first().waitFor();
     expect(live.some((entry) => entry.startsAtEpochMs < Date.now())).toBe(true);

@@ -10,10 +10,14 @@ import { createTestDatabase } from "../helpers/store-fixtures.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { buildWebPage } from "./chromium.js";
 
-/** A GET with a chosen Host header (fetch does not let a caller set it). */
-function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+/** A GET with a chosen Host header (fetch does not let a caller set it), and other headers. */
+function getWithHost(
+  url: string,
+  host: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { headers: { host } }, (response) => {
+    const request = http.get(url, { headers: { ...headers, host } }, (response) => {
       let body = "";
       response.on("data", (chunk: Buffer) => (body += chunk.toString()));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
@@ -82,6 +86,23 @@ describe("the web page's routes", () => {
     const answer = await getWithHost(`${server.baseUrl}/web/demo-settings`, "attacker.example:8080");
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ available: false });
+  });
+
+  it("refuses them to a page of another site (cross-site fetch), not to the page itself", async () => {
+    const host = new URL(server.baseUrl).host;
+    const url = `${server.baseUrl}/web/demo-settings`;
+    const crossSite = [
+      { origin: "https://attacker.example" },
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site", origin: "http://localhost:1234" },
+    ];
+    for (const headers of crossSite) {
+      expect(JSON.parse((await getWithHost(url, host, headers)).body), JSON.stringify(headers)).toEqual({
+        available: false,
+      });
+    }
+    const own = await getWithHost(url, host, { origin: server.baseUrl, "sec-fetch-site": "same-origin" });
+    expect(JSON.parse(own.body)).toMatchObject({ available: true });
   });
 
   it("refuses them when the server listens beyond loopback", async () => {

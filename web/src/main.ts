@@ -145,9 +145,20 @@ signinForm.addEventListener("submit", (event) => {
       ),
     );
     servicePanel.hidden = false;
+    signinForm.hidden = true;
+    byId<HTMLElement>("signed-in-text").textContent =
+      `Signed in to ${credentials.organizationId} as user ${credentials.userId}.`;
+    byId<HTMLElement>("signed-in").hidden = false;
     await loadHistory();
     serviceSelect.focus();
   });
+});
+
+byId<HTMLButtonElement>("change-user-button").addEventListener("click", () => {
+  live?.stop();
+  byId<HTMLElement>("signed-in").hidden = true;
+  signinForm.hidden = false;
+  byId<HTMLInputElement>("org-input").focus();
 });
 
 serviceSelect.addEventListener("change", () => void run("Loading conversations…", loadHistory));

@@ -59,6 +59,22 @@ function hostNameOf(hostHeader: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/**
+ * Whether a request may come from a page of another site: browsers say so in `Sec-Fetch-Site` and
+ * `Origin`. (Without CORS headers such a page cannot read the answer anyway; this refuses it outright.)
+ */
+function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return false;
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 async function readCredentials(file: string): Promise<Record<string, string> | undefined> {
   try {
     const text = await readFile(file, "utf8");
@@ -77,9 +93,9 @@ async function readCredentials(file: string): Promise<Record<string, string> | u
 /**
  * The web page: `GET /` and its files under `/web/`, plus `GET /web/demo-settings`, which hands the page
  * the demo credentials of `data/credentials.env` so a newcomer only has to press "Sign in". It does so
- * only when the server listens on loopback, the request comes from loopback and names a loopback host
- * (a page of another site reached through DNS rebinding names its own host), and the demo organization
- * exists; otherwise it answers `{ "available": false }`. (200 either way: the page asks on every load,
+ * only when the server listens on loopback, the request comes from loopback, names a loopback host (a
+ * page of another site reached through DNS rebinding names its own host) and is not a cross-site request,
+ * and the demo organization exists; otherwise it answers `{ "available": false }`. (200 either way: the page asks on every load,
  * and a failed request would be a console error.)
  */
 export function webRoutes(deps: { config: Config; store: Store }, options: WebRoutesOptions = {}) {
@@ -114,7 +130,8 @@ export function webRoutes(deps: { config: Config; store: Store }, options: WebRo
     if (
       !isLoopback(deps.config.host) ||
       !isLoopback(request.socket.remoteAddress) ||
-      !isLoopback(hostNameOf(request.headers.host))
+      !isLoopback(hostNameOf(request.headers.host)) ||
+      !sameOrigin(request)
     ) {
       return unavailable;
     }
