@@ -40,8 +40,9 @@ describe("interruptionSettings", () => {
     const read = interruptionSettings({ min_interruption_ms: 700, backchannel_words: ["sí"] });
     expect(read.min_interruption_ms).toBe(700);
     expect(read.backchannel_words).toEqual(["sí"]);
-    expect(read.false_interruption_timeout_ms).toBe(1500);
+    expect(read.false_interruption_timeout_ms).toBe(2500);
     expect(read.resume_false_interruptions).toBe(true);
+    expect(read.max_backchannel_ms).toBe(1500);
     expect(interruptionSettings({ resume_false_interruptions: false }).resume_false_interruptions).toBe(
       false,
     );
@@ -100,15 +101,27 @@ describe("FalseInterruptionGuard", () => {
     expect(guard.speechEnded("u1", "yeah can we do Tuesday")).toBe("interrupted");
   });
 
-  it("resumes after the timeout when nothing meaningful was said, and still interrupts later", async () => {
-    const { guard, calls, clock } = guarded();
+  it("interrupts speech still going on after max_backchannel_ms, words or not", async () => {
+    const { guard, calls } = guarded();
     guard.speechConfirmed("u1", 1000, 1200);
-    await vi.advanceTimersByTimeAsync(1499);
+    await vi.advanceTimersByTimeAsync(1299);
+    expect(calls).toEqual(["pause"]);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(calls).toEqual(["pause", "interrupt"]);
+    expect(guard.watches("u1")).toBe(false);
+  });
+
+  it("resumes when no decision came within the timeout after the speech stopped", async () => {
+    const { guard, calls } = guarded();
+    guard.speechConfirmed("u1", 1000, 1200);
+    await vi.advanceTimersByTimeAsync(500);
+    guard.speechStopped("u1", 1700);
+    await vi.advanceTimersByTimeAsync(2499);
     expect(calls).toEqual(["pause"]);
     await vi.advanceTimersByTimeAsync(2);
     expect(calls).toEqual(["pause", "resume"]);
-    clock.ms = 1600;
-    guard.partial("u1", "hold on please");
+    // The transcript, late, says something after all: it still interrupts.
+    expect(guard.speechEnded("u1", "stop waiting")).toBe("interrupted");
     expect(calls).toEqual(["pause", "resume", "interrupt"]);
   });
 

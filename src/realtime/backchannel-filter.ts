@@ -13,11 +13,17 @@ export interface InterruptionSettings {
   resume_false_interruptions: boolean;
   /** Speech during agent audio shorter than this never interrupts. Default 500 ms. */
   min_interruption_ms: number;
+  /**
+   * Speech over the agent still going on this long after it began interrupts, words recognized or not
+   * (no backchannel lasts that long; the recognizer's words may lag behind). Default 1500 ms.
+   */
+  max_backchannel_ms: number;
   /** Words that, alone, never interrupt ("mm-hmm", "yeah", "okay", "right", …). */
   backchannel_words: string[];
   /**
    * After a pause for a possible interruption, the agent resumes when nothing meaningful was said
-   * within this many milliseconds. Default 1500 ms.
+   * within this many milliseconds. Default 2500 ms (the recognizer's first words of an utterance can
+   * take about two seconds).
    */
   false_interruption_timeout_ms: number;
 }
@@ -50,8 +56,9 @@ export const DEFAULT_BACKCHANNEL_WORDS = [
 export const DEFAULT_INTERRUPTION_SETTINGS: InterruptionSettings = {
   resume_false_interruptions: true,
   min_interruption_ms: 500,
+  max_backchannel_ms: 1500,
   backchannel_words: DEFAULT_BACKCHANNEL_WORDS,
-  false_interruption_timeout_ms: 1500,
+  false_interruption_timeout_ms: 2500,
 };
 
 const invalid = (message: string) => new AppError("unprocessable", message);
@@ -64,7 +71,10 @@ export function interruptionSettings(
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     throw invalid("interruption must be an object");
   const body = raw as Record<string, unknown>;
-  const number = (name: "min_interruption_ms" | "false_interruption_timeout_ms", max: number) => {
+  const number = (
+    name: "min_interruption_ms" | "max_backchannel_ms" | "false_interruption_timeout_ms",
+    max: number,
+  ) => {
     const value = body[name];
     if (value === undefined) return base[name];
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > max)
@@ -88,6 +98,7 @@ export function interruptionSettings(
   return {
     resume_false_interruptions: resume ?? base.resume_false_interruptions,
     min_interruption_ms: number("min_interruption_ms", 10_000),
+    max_backchannel_ms: number("max_backchannel_ms", 10_000),
     backchannel_words: words,
     false_interruption_timeout_ms: number("false_interruption_timeout_ms", 10_000),
   };
@@ -159,10 +170,11 @@ export interface ReplyControls {
 
 /**
  * False interruptions during agent speech: confirmed user speech pauses the reply instead of stopping
- * it; the reply then resumes when the speech turns out short or only backchannel words, or when
- * nothing meaningful was said within `false_interruption_timeout_ms`; it is interrupted as soon as a
- * partial or final transcript of long enough speech says something. Speech durations are in session
- * audio time (the VAD's), partials are timed by the clock since the confirmation.
+ * it. The reply is interrupted as soon as a partial or final transcript of long enough speech says
+ * something besides backchannel words, or when the speech is still going on `max_backchannel_ms` after
+ * it began. It resumes when the speech turns out short or only backchannel words, or when no decision
+ * came within `false_interruption_timeout_ms` after the speech stopped. Speech durations are in session
+ * audio time (the VAD's); partials and the running speech are timed by the clock since the confirmation.
  */
 export class FalseInterruptionGuard {
   private watched:
@@ -188,13 +200,17 @@ export class FalseInterruptionGuard {
     this.watched = { utteranceId, startMs, confirmedAtMs, confirmedWallMs: this.now() };
     this.paused = true;
     this.reply.pause();
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.watches(utteranceId) && this.paused) {
-        this.paused = false;
-        this.reply.resume();
-      }
-    }, this.settings().false_interruption_timeout_ms);
+    const settings = this.settings();
+    const heardMs = confirmedAtMs - startMs;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (!this.watches(utteranceId) || this.watched?.endMs !== undefined) return;
+        this.clear();
+        this.reply.interrupt();
+      },
+      Math.max(0, settings.max_backchannel_ms - heardMs),
+    );
   }
 
   /** A partial transcript of the watched utterance; interrupts once it says something. */
@@ -208,9 +224,19 @@ export class FalseInterruptionGuard {
     }
   }
 
-  /** The VAD heard the watched speech end at `endMs` (session audio time). */
+  /** The VAD heard the watched speech end at `endMs` (session audio time): its transcript decides. */
   speechStopped(utteranceId: string, endMs: number): void {
-    if (this.watched?.utteranceId === utteranceId) this.watched.endMs = endMs;
+    const watched = this.watched;
+    if (watched?.utteranceId !== utteranceId) return;
+    watched.endMs = endMs;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.watches(utteranceId) && this.paused) {
+        this.paused = false;
+        this.reply.resume();
+      }
+    }, this.settings().false_interruption_timeout_ms);
   }
 
   /**

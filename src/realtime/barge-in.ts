@@ -11,9 +11,12 @@ export interface ConfirmedSpeech {
 }
 
 /**
- * The one place that decides whether confirmed user speech interrupts the agent's reply. Today: it
- * does whenever a reply is running and the session's `interrupt_response` is on. Backchannel filtering
- * and echo rejection belong here.
+ * The one place that decides whether confirmed user speech may interrupt the agent's reply: when a reply
+ * is running, the session's `interrupt_response` is on, and something of the reply is still to come (a
+ * produced reply whose audio has all played by the clock only waits for its commit: nothing to stop).
+ * Whether the speech then interrupts at once or first pauses the agent (backchannels, false
+ * interruptions) is the session's `FalseInterruptionGuard`'s; the agent's echo never gets this far
+ * (echo-gate.ts takes it out of the input first).
  */
 export function speechInterruptsReply(
   speech: ConfirmedSpeech,
@@ -21,5 +24,6 @@ export function speechInterruptsReply(
   settings: VadSettings,
 ): boolean {
   void speech;
-  return reply !== undefined && settings.interrupt_response;
+  if (reply === undefined || !settings.interrupt_response) return false;
+  return reply.production === "running" || reply.speaking;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { WebRtcVadEngine } from "../engines/vad/webrtc/engine.js";
-import { Speakerphone } from "../../test/helpers/speakerphone.js";
+import { prng, Speakerphone } from "../../test/helpers/speakerphone.js";
 import { librivoxClips, readPcm16Wav } from "../../test/helpers/speech-corpus.js";
 import { EchoGate, solveToeplitz } from "./echo-gate.js";
 import { EchoReference } from "./echo-reference.js";
@@ -13,7 +13,7 @@ const userVoice = readPcm16Wav(clips[3]!.wavPath).samples;
 
 /**
  * Plays the agent's audio into a simulated speakerphone for `durationMs` on a virtual clock (20 ms
- * frames, each arriving when it ends) and returns the microphone input, raw and through the gate. The
+ * frames, each arriving when it ends, some late) and returns the microphone input, raw and through the gate. The
  * user's clip starts at `userFromMs` when given.
  */
 function call(setup: { delayMs: number; echoGain: number }, durationMs: number, userFromMs?: number) {
@@ -25,6 +25,8 @@ function call(setup: { delayMs: number; echoGain: number }, durationMs: number, 
   phone.play(agentVoice);
   const raw: Int16Array[] = [];
   const cleaned: Int16Array[] = [];
+  // Frames reach the server up to 40 ms late (network and scheduling), one in ten of them.
+  const random = prng(11);
   for (let frame = 0; frame * 20 < durationMs; frame += 1) {
     const atMs = frame * 20;
     const userStart = userFromMs === undefined ? undefined : ((atMs - userFromMs) * 16_000) / 1000;
@@ -34,7 +36,8 @@ function call(setup: { delayMs: number; echoGain: number }, durationMs: number, 
         : userVoice.subarray(userStart, userStart + FRAME_SAMPLES);
     const mic = phone.micFrame(FRAME_SAMPLES, user);
     raw.push(mic);
-    cleaned.push(gate.process(mic, atMs + 20).cleaned);
+    const lateMs = random() < 0.1 ? random() * 40 : random() * 2;
+    cleaned.push(gate.process(mic, atMs + 20 + lateMs).cleaned);
   }
   return { raw, cleaned, gate };
 }

@@ -8,20 +8,28 @@ const MAX_DELAY_MS = 400;
 /** Input audio compared with the agent's to find the delay. */
 const DELAY_WINDOW_SAMPLES = 8192;
 const DELAY_FFT_SIZE = 16_384;
-/** The delay is measured again this often while agent audio plays. */
-const DELAY_EVERY_MS = 250;
+/** The delay is measured again this often while agent audio plays (it moves with the client's clock). */
+const DELAY_EVERY_MS = 100;
 /** A GCC-PHAT peak below this (of 1) is no evidence of echo. */
 const MIN_DELAY_PEAK = 0.08;
-/** Echo-path filter taps (3 ms), starting this many samples before the measured delay. */
-const TAPS = 48;
-const TAPS_BEFORE_DELAY = 16;
+/**
+ * Echo-path filter taps (10 ms), starting this many samples (3 ms) before the measured delay: room for
+ * the loudspeaker's colouring and for a few milliseconds of error in the delay.
+ */
+const TAPS = 160;
+const TAPS_BEFORE_DELAY = 48;
 /** Samples over which the echo path is fitted, and how often it is fitted again. */
 const FIT_WINDOW_SAMPLES = 4800;
 const FIT_EVERY_SAMPLES = 1600;
 /** Input kept for measuring and fitting. */
 const HISTORY_SAMPLES = DELAY_WINDOW_SAMPLES + FIT_WINDOW_SAMPLES;
-/** Arrivals kept for mapping input samples to the server clock. */
-const CLOCK_WINDOW_MS = 3000;
+/**
+ * Arrivals kept for mapping input samples to the server clock. A client's audio clock is steady, so the
+ * earliest arrival is the truth and lateness (a busy client or server) only ever adds; a long window
+ * keeps the mapping through seconds of lateness, and is short enough for clock drift (≈ 1 ms per 10 s
+ * at 100 ppm).
+ */
+const CLOCK_WINDOW_MS = 10_000;
 
 /** What the gate made of one piece of input. */
 export interface GatedInput {
@@ -34,26 +42,31 @@ export interface GatedInput {
 /** Tuning of the gate; the defaults were measured with bench/echo.ts. */
 export interface EchoGateOptions {
   /**
-   * When the echo explains at least this share of a piece's energy, what is left is damped by
-   * `residualGain` (the residual of an echo, not a user). Default 0.8.
+   * A 10 ms block whose residual (input minus predicted echo) has less than this share of the predicted
+   * echo's energy is the echo's leftover, not a user: it is damped by `residualGain`. Default 0.3
+   * (a user speaking more than 5 dB below the echo is damped too).
    */
-  suppressAboveShare: number;
-  /** Gain on the residual of a piece the echo explains. Default 0.1 (−20 dB). */
+  suppressBelowEchoShare: number;
+  /** Gain on such a block's residual. Default 0.1 (−20 dB). */
   residualGain: number;
 }
 
-export const DEFAULT_ECHO_GATE_OPTIONS: EchoGateOptions = { suppressAboveShare: 0.8, residualGain: 0.1 };
+export const DEFAULT_ECHO_GATE_OPTIONS: EchoGateOptions = { suppressBelowEchoShare: 0.3, residualGain: 0.1 };
+
+/** Samples per block of the residual damping. */
+const DAMPING_BLOCK_SAMPLES = 160;
 
 /**
  * Server-side echo rejection for one session. The server knows what the client plays (`EchoReference`);
- * the gate finds the echo's delay in the input (GCC-PHAT over the speech band), fits a short echo-path
+ * the gate finds the echo's delay in the input (GCC-PHAT over the speech band), fits a 10 ms echo-path
  * filter around that delay by least squares (the loudspeaker's and the room's colouring and level), and
- * subtracts the predicted echo from the input. A piece the echo explains almost wholly is damped further,
+ * subtracts the predicted echo from the input. A 10 ms block left with much less than the predicted
+ * echo's energy is the echo's leftover and is damped further,
  * so neither the VAD nor the recognizer takes the agent's own voice for the user; a user speaking over
  * it is not explained by the agent's audio and passes.
  *
  * Input samples are placed on the server clock from their arrival: the earliest arrival, relative to the
- * samples received, over the last 3 s (a late chunk does not move the clock).
+ * samples received, over the last 10 s (late chunks do not move the clock).
  */
 export class EchoGate {
   private readonly history = new Float32Array(HISTORY_SAMPLES);
@@ -63,6 +76,13 @@ export class EchoGate {
   private readonly recentDelays: number[] = [];
   private lastDelayAtMs = Number.NEGATIVE_INFINITY;
   private filter: Float64Array | undefined;
+  /**
+   * The clock offset the filter was fitted with: kept until the next fit, since a filter is only valid
+   * for the alignment it was fitted at (a millisecond off ruins the cancellation of high frequencies).
+   */
+  private fitOffsetMs = 0;
+  /** The echo delay the filter was fitted at. */
+  private fitDelaySamples = 0;
   private samplesSinceFit = Number.POSITIVE_INFINITY;
 
   constructor(
@@ -93,7 +113,9 @@ export class EchoGate {
     this.samplesSinceFit += samples.length;
     if (this.filter === undefined || this.samplesSinceFit >= FIT_EVERY_SAMPLES) {
       this.samplesSinceFit = 0;
-      this.filter = this.fitEchoPath();
+      // The echo path stays as it was when the window holds too little agent audio to fit it again
+      // (the agent just resumed after a pause, or starts a new reply).
+      this.filter = this.fitEchoPath() ?? this.filter;
     }
     return this.cancel(samples, startSample);
   }
@@ -117,10 +139,14 @@ export class EchoGate {
   }
 
   /** Server-clock time at which input sample `n` was captured. */
-  private wallMsOf(n: number): number {
+  private wallMsOf(n: number, offsetMs = this.clockOffsetMs()): number {
+    return n / SAMPLES_PER_MS + offsetMs;
+  }
+
+  private clockOffsetMs(): number {
     let offsetMs = Number.POSITIVE_INFINITY;
     for (const arrival of this.arrivals) offsetMs = Math.min(offsetMs, arrival.offsetMs);
-    return n / SAMPLES_PER_MS + offsetMs;
+    return offsetMs;
   }
 
   /** The last `count` input samples (`count` ≤ history). */
@@ -173,22 +199,33 @@ export class EchoGate {
     if (this.recentDelays.length > 5) this.recentDelays.shift();
     const sorted = [...this.recentDelays].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
-    if (median !== this.delaySamples) this.filter = undefined;
+    // A new delay needs a new fit (the old filter is aligned to the old one).
+    if (median !== this.delaySamples) this.samplesSinceFit = Number.POSITIVE_INFINITY;
     this.delaySamples = median;
   }
 
-  /** The agent audio behind input samples [n0, n0 + count), TAPS − 1 samples earlier included. */
-  private alignedReference(n0: number, count: number): Float32Array {
-    const leadMs = (this.delaySamples! - TAPS_BEFORE_DELAY + TAPS - 1) / SAMPLES_PER_MS;
-    return this.reference.samplesFrom(this.wallMsOf(n0) - leadMs, count + TAPS - 1);
+  /**
+   * The agent audio behind input samples [n0, n0 + count), TAPS − 1 samples earlier included, for an
+   * echo delay and a clock offset.
+   */
+  private alignedReference(
+    n0: number,
+    count: number,
+    delaySamples = this.fitDelaySamples,
+    offsetMs = this.fitOffsetMs,
+  ): Float32Array {
+    const leadMs = (delaySamples - TAPS_BEFORE_DELAY + TAPS - 1) / SAMPLES_PER_MS;
+    return this.reference.samplesFrom(this.wallMsOf(n0, offsetMs) - leadMs, count + TAPS - 1);
   }
 
   /** Least-squares echo-path filter over the last FIT_WINDOW_SAMPLES (Toeplitz normal equations). */
   private fitEchoPath(): Float64Array | undefined {
     const count = Math.min(FIT_WINDOW_SAMPLES, this.totalSamples);
     if (count < TAPS * 8) return undefined;
+    const offsetMs = this.clockOffsetMs();
+    const delaySamples = this.delaySamples!;
     const input = this.recentInput(count);
-    const ref = this.alignedReference(this.totalSamples - count, count);
+    const ref = this.alignedReference(this.totalSamples - count, count, delaySamples, offsetMs);
     const autocorrelation = new Float64Array(TAPS);
     const cross = new Float64Array(TAPS);
     for (let lag = 0; lag < TAPS; lag += 1) {
@@ -203,7 +240,10 @@ export class EchoGate {
       cross[j] = sum;
     }
     autocorrelation[0] = autocorrelation[0]! * 1.001 + 1e-6;
-    return solveToeplitz(autocorrelation, cross);
+    const filter = solveToeplitz(autocorrelation, cross);
+    this.fitOffsetMs = offsetMs;
+    this.fitDelaySamples = delaySamples;
+    return filter;
   }
 
   private cancel(samples: Int16Array, startSample: number): GatedInput {
@@ -211,22 +251,30 @@ export class EchoGate {
     if (filter === undefined) return { cleaned: samples, echoShare: 0 };
     const ref = this.alignedReference(startSample, samples.length);
     const residual = new Float32Array(samples.length);
+    const cleaned = new Int16Array(samples.length);
     let inputEnergy = 0;
     let residualEnergy = 0;
-    for (let t = 0; t < samples.length; t += 1) {
-      let echo = 0;
-      for (let j = 0; j < TAPS; j += 1) echo += filter[j]! * ref[t + TAPS - 1 - j]!;
-      const x = samples[t]! / 32768;
-      residual[t] = x - echo;
-      inputEnergy += x * x;
-      residualEnergy += residual[t]! * residual[t]!;
+    for (let block = 0; block < samples.length; block += DAMPING_BLOCK_SAMPLES) {
+      const end = Math.min(samples.length, block + DAMPING_BLOCK_SAMPLES);
+      let blockEcho = 0;
+      let blockResidual = 0;
+      for (let t = block; t < end; t += 1) {
+        let echo = 0;
+        for (let j = 0; j < TAPS; j += 1) echo += filter[j]! * ref[t + TAPS - 1 - j]!;
+        const x = samples[t]! / 32768;
+        residual[t] = x - echo;
+        inputEnergy += x * x;
+        blockEcho += echo * echo;
+        blockResidual += residual[t]! * residual[t]!;
+      }
+      residualEnergy += blockResidual;
+      const gain =
+        blockResidual < this.options.suppressBelowEchoShare * blockEcho ? this.options.residualGain : 1;
+      for (let t = block; t < end; t += 1) {
+        cleaned[t] = Math.max(-32768, Math.min(32767, Math.round(residual[t]! * gain * 32768)));
+      }
     }
     const echoShare = inputEnergy === 0 ? 0 : Math.max(0, Math.min(1, 1 - residualEnergy / inputEnergy));
-    const gain = echoShare >= this.options.suppressAboveShare ? this.options.residualGain : 1;
-    const cleaned = new Int16Array(samples.length);
-    for (let t = 0; t < samples.length; t += 1) {
-      cleaned[t] = Math.max(-32768, Math.min(32767, Math.round(residual[t]! * gain * 32768)));
-    }
     return { cleaned, echoShare };
   }
 }

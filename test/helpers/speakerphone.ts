@@ -75,14 +75,15 @@ class Biquad {
 }
 
 /**
- * The client side of a speakerphone call, frame by frame: `play` queues received agent audio (it plays
- * back to back, as a client's playback queue does), `flush` drops what has not played (the client was
- * told the agent was interrupted), `micFrame` advances the clock by one frame and returns what the
- * microphone hears.
+ * The client side of a speakerphone call, on the device's steady audio clock (sample by sample):
+ * `play` schedules received agent audio at the sample it arrived (or right after the audio before it,
+ * as a client's playback queue does), `flush` drops what has not played (the client was told the agent
+ * was interrupted), `micFrame` advances the clock by one frame and returns what the microphone hears.
+ * Late sending of frames (a busy client) does not move this clock, as it does not move a sound card's.
  */
 export class Speakerphone {
-  private queue: Int16Array[] = [];
-  private headOffset = 0;
+  private scheduled: { startSample: number; samples: Int16Array }[] = [];
+  private playEndSample = 0;
   private readonly delayLine: Float32Array;
   private delayIndex = 0;
   private readonly filters = [
@@ -93,33 +94,42 @@ export class Speakerphone {
   ];
   private readonly noiseFilter = Biquad.lowPass(1200);
   private readonly random: () => number;
-  /** Agent audio played so far, in samples. */
-  playedSamples = 0;
+  /** Samples of the device clock so far (the microphone's position). */
+  position = 0;
 
   constructor(private readonly setup: SpeakerphoneSetup) {
     this.delayLine = new Float32Array(Math.max(1, Math.round((setup.delayMs * RATE_HZ) / 1000)));
     this.random = prng(setup.seed);
   }
 
-  play(samples: Int16Array): void {
-    if (samples.length > 0) this.queue.push(samples);
+  /** Agent audio that arrived at device sample `atSample` (default: now). */
+  play(samples: Int16Array, atSample = this.position): void {
+    if (samples.length === 0) return;
+    const startSample = Math.max(atSample, this.position, this.playEndSample);
+    this.scheduled.push({ startSample, samples });
+    this.playEndSample = startSample + samples.length;
   }
 
-  flush(): void {
-    this.queue = [];
-    this.headOffset = 0;
+  /** Drops every agent sample not played by device sample `atSample` (default: now). */
+  flush(atSample = this.position): void {
+    const cut = Math.max(atSample, this.position);
+    this.scheduled = this.scheduled
+      .filter((s) => s.startSample < cut)
+      .map((s) => ({ startSample: s.startSample, samples: s.samples.subarray(0, cut - s.startSample) }));
+    this.playEndSample = Math.min(this.playEndSample, cut);
   }
 
   /** True while received agent audio waits to be played. */
   get playing(): boolean {
-    return this.queue.length > 0;
+    return this.playEndSample > this.position;
   }
 
   /** One frame of microphone input: the user's samples (if any) plus the echo plus room noise. */
   micFrame(frameSamples: number, user?: Int16Array): Int16Array {
     const out = new Int16Array(frameSamples);
     for (let i = 0; i < frameSamples; i += 1) {
-      const played = this.nextPlayedSample() / 32768;
+      const played = this.playedSample(this.position) / 32768;
+      this.position += 1;
       // The loudspeaker's output reaches the microphone `delayMs` later.
       const delayed = this.delayLine[this.delayIndex]!;
       this.delayLine[this.delayIndex] = played;
@@ -132,19 +142,19 @@ export class Speakerphone {
       const mixed = voice + echo * this.setup.echoGain + noise;
       out[i] = Math.max(-32768, Math.min(32767, Math.round(mixed * 32768)));
     }
+    while (this.scheduled.length > 0) {
+      const first = this.scheduled[0]!;
+      if (first.startSample + first.samples.length > this.position) break;
+      this.scheduled.shift();
+    }
     return out;
   }
 
-  private nextPlayedSample(): number {
-    const head = this.queue[0];
-    if (head === undefined) return 0;
-    const sample = head[this.headOffset]!;
-    this.headOffset += 1;
-    if (this.headOffset >= head.length) {
-      this.queue.shift();
-      this.headOffset = 0;
+  private playedSample(at: number): number {
+    for (const segment of this.scheduled) {
+      const offset = at - segment.startSample;
+      if (offset >= 0 && offset < segment.samples.length) return segment.samples[offset]!;
     }
-    this.playedSamples += 1;
-    return sample;
+    return 0;
   }
 }
