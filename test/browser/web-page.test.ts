@@ -99,12 +99,20 @@ describe("the web page in Chromium", () => {
     await page.waitForFunction((end) => Date.now() > end, Math.max(...reply.map((e) => e.startsAtEpochMs)));
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, "push-to-talk-phone.png"), fullPage: true });
 
+    // A typed message, sent with Enter: shown as typed, answered and spoken like the voice note.
+    await page.fill("#text-input", "yes that works");
+    await page.press("#text-input", "Enter");
+    await page.locator("#transcript .message.agent .latency").nth(2).waitFor({ timeout: 30_000 });
+    expect((await userMessages(page)).at(-1)).toBe("yes that works");
+    expect((await playback(page)).length).toBeGreaterThan(greeting.length + reply.length);
+
     await page.click("#finish-button");
     await page.waitForSelector("#transcript .message.note >> text=Conversation finished.");
     await page.locator("#history-list button", { hasText: "(finished)" }).first().click();
     await page.waitForSelector("#replay-panel:not([hidden]) audio");
     const replayed = await page.locator("#replay-list .message.user .text").allTextContents();
     expect(replayed).toContain(spoken);
+    expect(replayed).toContain("yes that works");
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, "replay-phone.png"), fullPage: true });
     expect(session.errors).toEqual([]);
     await session.close();
