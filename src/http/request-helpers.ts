@@ -1,4 +1,5 @@
-import { AppError } from "../lib/app-error.js";
+import type { AppError } from "../lib/app-error.js";
+import { validationFailure } from "./api-spec/request-validator.js";
 import type { PageRequest } from "../store/types.js";
 
 /**
@@ -13,9 +14,7 @@ export function pageOf(query: Record<string, unknown>): PageRequest {
   };
 }
 
-/** A 422 shaped as the API's validation errors: `{ detail: [{ loc, msg, type }] }`. */
+/** A 422 shaped as the API's validation errors, for one issue at `location`. */
 export function validationError(location: (string | number)[], message: string): AppError {
-  return new AppError("unprocessable", `${location.join(".")}: ${message}`, {
-    detail: [{ loc: location, msg: message, type: "value_error" }],
-  });
+  return validationFailure([{ loc: location, msg: message, type: "value_error" }]);
 }
