@@ -21,6 +21,8 @@ export interface Recognition {
   recognizedMsAtInputEnd: number;
   /** `performance.now()` when the input's last byte arrived (0 when not told). */
   inputEndedAt: number;
+  /** The speech recognizer that produced `text` (a fallback's name when one took over). */
+  engine?: string;
 }
 
 /** One spoken piece of the reply (a sentence), transport-free: the transport encodes `pcm`. */

@@ -58,7 +58,9 @@ export class FallbackSttEngine implements SttEngine {
       }
     };
     const { jsgfGrammar: _grammar, ...rest } = options;
-    yield* this.fallback.recognize(replay(), rest);
+    for await (const event of this.fallback.recognize(replay(), rest)) {
+      yield event.type === "final" ? { ...event, engine: this.fallback.name } : event;
+    }
   }
 
   async warmUp(): Promise<void> {

@@ -35,6 +35,7 @@ export class LatencyReport {
           grammar_confidence: recognition.grammarConfidence ?? null,
           audio_ms: Math.round(recognition.audioMs),
           recognized_ms_at_body_end: Math.round(recognition.recognizedMsAtInputEnd),
+          engine: recognition.engine ?? null,
         };
         break;
       }

@@ -197,6 +197,7 @@ async function recognize(options: RecognizeOptions, stopAll: (error: unknown) =>
     transcriptAt,
     recognizedMsAtInputEnd: recognizedMsAtInputEnd < 0 ? heardMs : recognizedMsAtInputEnd,
     inputEndedAt: inputEndedAt(),
+    engine: openFinal.engine ?? options.stt.name,
   };
 }
 

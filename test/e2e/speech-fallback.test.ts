@@ -60,6 +60,7 @@ describe("speech fallback", () => {
       events.push(event);
     const final = events.find((e) => e.type === "final")!;
     expect(wer(clip.transcript, final.text)).toBeLessThanOrEqual(0.5);
+    expect(final).toMatchObject({ engine: "pocketsphinx" });
     expect(warnings.join("\n")).toMatch(/openai failed .*HTTP 503.*pocketsphinx recognizes this utterance/);
   });
 

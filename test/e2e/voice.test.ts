@@ -367,6 +367,8 @@ describe("voice notes over HTTP", () => {
     // Most of the audio had been recognized before its last byte arrived.
     expect(recognition.recognized_ms_at_body_end).toBeGreaterThan(recognition.audio_ms * 0.6);
     expect(report.body_end_to_final_transcript_ms).not.toBeNull();
+    // The report names the engines that answered.
+    expect(report).toMatchObject({ agent_engine: "rules", recognition: { engine: "pocketsphinx" } });
     expect(events.at(-2)!.type).toBe("latency-report");
     await finish(id);
   });

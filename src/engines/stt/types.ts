@@ -29,7 +29,15 @@ export interface RecognizedWord {
 
 export type SttEvent =
   | { type: "partial"; text: string }
-  | { type: "final"; text: string; words: RecognizedWord[]; confidence: number; mode: "open" | "grammar" };
+  | {
+      type: "final";
+      text: string;
+      words: RecognizedWord[];
+      confidence: number;
+      mode: "open" | "grammar";
+      /** The engine that recognized it, when not the one asked (a fallback); absent otherwise. */
+      engine?: string;
+    };
 
 export interface SttOptions {
   signal: AbortSignal;
