@@ -56,7 +56,8 @@ function play(file: string): boolean {
     ["play", ["-q", file]],
   ];
   for (const [command, args] of players) {
-    const result = spawnSync(command, args, { stdio: "ignore" });
+    // A player that cannot reach a sound device normally fails at once; the timeout bounds one that hangs.
+    const result = spawnSync(command, args, { stdio: "ignore", timeout: 10 * 60_000 });
     if (result.error === undefined && result.status === 0) return true;
   }
   return false;

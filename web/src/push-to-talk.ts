@@ -90,6 +90,8 @@ export function wirePushToTalk(
     press();
   });
   button.addEventListener("pointerup", up);
+  // A long press on a touch screen would open the context menu instead of recording.
+  button.addEventListener("contextmenu", (event) => event.preventDefault());
   button.addEventListener("pointercancel", up);
   button.addEventListener("keydown", (event) => {
     if ((event.key === " " || event.key === "Enter") && !event.repeat) {
