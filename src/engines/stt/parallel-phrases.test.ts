@@ -179,4 +179,43 @@ describe("recognizeInParallelPhrases", () => {
     );
     expect(next.text.length).toBeGreaterThan(0);
   });
+
+  it("recognizes live audio (at real-time pace) one phrase at a time", async () => {
+    // A tone, a 300 ms pause, a tone: two phrases.
+    const tone = (ms: number) =>
+      Int16Array.from({ length: ms * 16 }, (_, i) => Math.round(8000 * Math.sin(i / 5)));
+    const samples = new Int16Array(2700 * 16);
+    samples.set(tone(1200), 0);
+    samples.set(tone(1200), 1500 * 16);
+    async function* live(): AsyncIterable<Int16Array> {
+      for (let i = 0; i < samples.length; i += 1600) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        yield samples.slice(i, i + 1600);
+      }
+    }
+    let made = 0;
+    const scripted: SttEngine = {
+      name: "scripted",
+      capabilities: {
+        streaming: true,
+        partialResults: false,
+        sampleRatesHz: [16_000],
+        languages: ["en"],
+        grammars: false,
+      },
+      async *recognize(audio) {
+        const n = (made += 1);
+        for await (const chunk of audio) void chunk;
+        // The final comes a while after the phrase's audio ends, as a recognizer's last pass does.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        yield { type: "final", text: `p${n}`, words: [], confidence: 0, mode: "open" };
+      },
+    };
+    const { wrapped, counts } = counting(scripted);
+    const result = await finalOf(
+      recognizeInParallelPhrases(wrapped, live(), { signal: new AbortController().signal, parallelism: 2 }),
+    );
+    expect(result.text).toBe("p1 p2");
+    expect(counts.most).toBe(1);
+  });
 });

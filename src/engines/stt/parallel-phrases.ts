@@ -4,6 +4,12 @@ import { SessionEvents } from "./pocketsphinx/session-events.js";
 import type { RecognizedWord, SttEngine, SttEvent, SttOptions } from "./types.js";
 
 const SAMPLES_PER_MS = 16;
+/**
+ * A later phrase starts beside a running one only when the audio came this far ahead of real time
+ * (ms): a whole clip uploaded at once. Audio that comes as it is spoken is recognized as fast as it
+ * comes by one recognizer, so its phrases take turns on one place (and one decoder).
+ */
+const AHEAD_OF_REAL_TIME_MS = 500;
 
 type FinalEvent = Extract<SttEvent, { type: "final" }>;
 
@@ -26,7 +32,9 @@ interface Phrase {
  *
  * Fairness: each phrase takes its recognizer place like any recognition (the engine's FIFO wait, its
  * bound and its 503), one phrase after the other in order, and one utterance holds at most
- * `parallelism` places, so a long clip queues behind other users between its phrases. A phrase waiting
+ * `parallelism` places, so a long clip queues behind other users between its phrases. Phrases run side
+ * by side only while the audio is ahead of real time (AHEAD_OF_REAL_TIME_MS); live audio uses one
+ * place at a time. A phrase waiting
  * for its turn keeps its audio; the upload's own size and duration limits bound it. The first failure
  * of any phrase (or of the audio) aborts the others and ends the recognition with it.
  */
@@ -45,6 +53,10 @@ export async function* recognizeInParallelPhrases(
   let started = 0;
   let running = 0;
   let audioOver = false;
+  let firstAudioAt = 0;
+  let receivedSamples = 0;
+  const aheadOfRealTime = () =>
+    receivedSamples / SAMPLES_PER_MS - (performance.now() - firstAudioAt) > AHEAD_OF_REAL_TIME_MS;
   const fail = (error: unknown) => {
     events.fail(error);
     controller.abort(error);
@@ -71,7 +83,11 @@ export async function* recognizeInParallelPhrases(
   };
   /** Starts phrases in order while fewer than `parallelism` run. */
   const startPhrases = () => {
-    while (running < options.parallelism && started < phrases.length && !signal.aborted) {
+    while (
+      (running === 0 || (running < options.parallelism && aheadOfRealTime())) &&
+      started < phrases.length &&
+      !signal.aborted
+    ) {
       const phrase = phrases[started]!;
       started += 1;
       running += 1;
@@ -106,6 +122,8 @@ export async function* recognizeInParallelPhrases(
     };
     for await (const chunk of audio) {
       signal.throwIfAborted();
+      if (firstAudioAt === 0) firstAudioAt = performance.now();
+      receivedSamples += chunk.length;
       handle(splitter.push(chunk));
     }
     handle(splitter.end());

@@ -17,7 +17,7 @@ const MIN_SOUND_MS = 1000;
 const LEAD_IN_MS = 100;
 /** A frame is quiet below the loudest frame so far minus this (dB)... */
 const BELOW_PEAK_DB = 20;
-/** ...or below the quietest frame so far plus this (dB), whichever threshold is higher. */
+/** ...or below the quietest frame so far plus this (dB), when that one is well below the loudest. */
 const ABOVE_FLOOR_DB = 6;
 
 /** What the splitter says about the audio it was given. */
@@ -78,7 +78,10 @@ export class PauseSplitter {
     const levelDb = 10 * Math.log10(energy / samples.length + 1);
     this.peakDb = Math.max(this.peakDb, levelDb);
     this.floorDb = Math.min(this.floorDb, levelDb);
-    const quiet = levelDb < Math.max(this.peakDb - BELOW_PEAK_DB, this.floorDb + ABOVE_FLOOR_DB);
+    // Near the quietest frame counts as quiet only once there is a quietest frame well below the loudest.
+    const quiet =
+      levelDb < this.peakDb - BELOW_PEAK_DB ||
+      (levelDb < this.floorDb + ABOVE_FLOOR_DB && this.peakDb - this.floorDb > BELOW_PEAK_DB);
     if (quiet) {
       this.quietFrames += 1;
       this.quiet.push({ samples, startSample });
