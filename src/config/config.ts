@@ -50,6 +50,8 @@ export interface Config {
   maxAudioDurationMs: number;
   /** Voice messages one user may upload at once, 429 past it. Env `PARLEY_VOICE_NOTES_PER_USER`, default 2. */
   voiceNotesPerUser: number;
+  /** How long a real-time session waits for `client.resume` after a drop. Env `PARLEY_RESUME_GRACE_MS`, default 30000. */
+  resumeGraceMs: number;
   /** pino log level. Env `LOG_LEVEL`, default `info`. */
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Skip creating the demo organization on first start. Env `PARLEY_NO_BOOTSTRAP`, default false. */
@@ -287,6 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxMultipartFields: integer(env, "PARLEY_MAX_MULTIPART_FIELDS", 100, 4, 100_000),
     maxAudioDurationMs: integer(env, "PARLEY_MAX_AUDIO_DURATION_MS", 180_000, 1000, 3_600_000),
     voiceNotesPerUser: integer(env, "PARLEY_VOICE_NOTES_PER_USER", 2, 1, 1000),
+    resumeGraceMs: integer(env, "PARLEY_RESUME_GRACE_MS", 30_000, 1000, 600_000),
     logLevel: oneOf(env, "LOG_LEVEL", "info", LOG_LEVELS),
     skipBootstrap: boolean(env, "PARLEY_NO_BOOTSTRAP", false),
     fillers: {

@@ -32,6 +32,7 @@ export type ClientMessage =
   | { type: "client.switch-vad-mode"; vad_mode: boolean; vad?: Partial<VadSettings> }
   | { type: "client.extend-timeout"; seconds?: number }
   | { type: "client.playback-position"; message_id: string; played_ms: number }
+  | { type: "client.resume"; conversation_id: string; resume_token: string; last_seq: number }
   | { type: "client.interrupt" }
   | { type: "client.finish-conversation" }
   | { type: "client.close-connection" };
@@ -44,6 +45,8 @@ export const CLOSE = {
   tooLarge: 1009,
   internal: 1011,
   overloaded: 1013,
+  /** The old socket of a session resumed on a new one. */
+  resumedElsewhere: 4409,
 } as const;
 
 const invalid = (message: string) =>
@@ -174,6 +177,18 @@ export function parseClientMessage(text: string): ClientMessage {
         throw invalid("playback-position needs message_id and played_ms ≥ 0");
       }
       return { type: body.type, message_id: messageId, played_ms: played };
+    }
+    case "client.resume": {
+      const conversationId = optionalString(body, "conversation_id");
+      const token = optionalString(body, "resume_token");
+      const lastSeq = body.last_seq;
+      if (conversationId === undefined || token === undefined) {
+        throw invalid("client.resume needs conversation_id and resume_token");
+      }
+      if (typeof lastSeq !== "number" || !Number.isInteger(lastSeq) || lastSeq < 0) {
+        throw invalid("last_seq must be an integer ≥ 0");
+      }
+      return { type: body.type, conversation_id: conversationId, resume_token: token, last_seq: lastSeq };
     }
     case "client.interrupt":
     case "client.finish-conversation":

@@ -29,6 +29,8 @@ export class ReplyPlayback {
   interactionId: string | undefined;
   /** Set once production has ended and the reply waits to play out. */
   production: "running" | "delivering" = "running";
+  /** External events inserted before this turn's user message (carried on when it rolls back). */
+  externalEvents: { text: string; timestamp: string }[] = [];
   /** The client's last playback report for this reply's message. */
   playedMs: number | undefined;
   /** Removes the turn's listener from the connection's signal once the turn is over. */
@@ -47,7 +49,10 @@ export class ReplyPlayback {
     public userText: string,
     private readonly outbox: Outbox,
     private readonly audio: AgentAudioOutput,
-  ) {}
+  ) {
+    // A cancelled reply (the connection ended, a fault) stops its audio and its wait for playback.
+    this.controller.signal.addEventListener("abort", () => this.pacer?.stop(), { once: true });
+  }
 
   /** True while some of the reply's audio is produced and not yet played out or stopped. */
   get hasAudio(): boolean {

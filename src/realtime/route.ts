@@ -5,6 +5,7 @@ import type { AppDeps } from "../http/deps.js";
 import { actionFilterFor } from "../http/routes/conversation-guards.js";
 import { AppError, toAppError } from "../lib/app-error.js";
 import { closeCodeOf } from "./messages.js";
+import { ExpiredSessions } from "./resume.js";
 import { RealtimeSession, type SessionOptions } from "./session.js";
 
 /** Frames larger than this close the socket with 1009. */
@@ -34,6 +35,7 @@ export async function realtimeRoutes(
   registry: Map<string, RealtimeSession>,
 ): Promise<void> {
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
+  const expired = new ExpiredSessions();
   app.addHook("preClose", async () => {
     await Promise.all(
       [...registry.values()].map((session) => session.shutdown(1001, "the server is shutting down")),
@@ -82,7 +84,9 @@ export async function realtimeRoutes(
             vad: deps.engines.vad,
             metrics: deps.metrics,
             maxAudioDurationMs: deps.config.maxAudioDurationMs,
+            resumeGraceMs: deps.config.resumeGraceMs,
             registry,
+            expired,
             log: request.log,
           });
           for (const [data, isBinary] of early) session.receive(data, isBinary);

@@ -28,6 +28,7 @@ import {
   vadSettings,
 } from "./messages.js";
 import { Outbox } from "./outbox.js";
+import { type ExpiredSessions, newResumeToken, sameToken } from "./resume.js";
 import { ReplyPlayback } from "./reply-playback.js";
 import { SpeechInput } from "./speech-input.js";
 import { DEFAULT_VAD_SETTINGS } from "./turn-detector.js";
@@ -40,8 +41,12 @@ export interface SessionDeps {
   vad: VadEngine;
   metrics: TurnMetrics;
   maxAudioDurationMs: number;
-  /** Sockets by conversation: one live socket per conversation. */
+  /** How long the session waits for `client.resume` after an abnormal drop (default 30 s). */
+  resumeGraceMs: number;
+  /** Sessions by conversation: one per conversation (a session waiting for its resume included). */
   registry: Map<string, RealtimeSession>;
+  /** Sessions whose resume grace period ran out. */
+  expired: ExpiredSessions;
   log: { warn(object: unknown, message: string): void; error(object: unknown, message: string): void };
 }
 
@@ -53,6 +58,12 @@ export interface SessionOptions {
   includeLatencyReport: boolean;
 }
 
+type ExternalEvent = { text: string; timestamp: string };
+
+/** At most this many user turns wait behind the running one; more get a non-fatal 429 and are dropped. */
+export const MAX_WAITING_TURNS = 4;
+/** At most this many external events wait for the next user message; more get a non-fatal 429. */
+export const MAX_WAITING_EXTERNAL_EVENTS = 32;
 const START_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 20_000;
 const TIMEOUT_WARNING_S = 15;
@@ -65,6 +76,12 @@ const TIMEOUT_WARNING_S = 15;
  * `AgentAudioOutput`; whether speech interrupts a reply is `speechInterruptsReply`'s decision.
  */
 export class RealtimeSession {
+  /** The socket now attached; undefined while the session waits for a resume. */
+  private socket: WebSocket | undefined;
+  private releaseSocket: () => void = () => undefined;
+  private readonly resumeToken = newResumeToken();
+  private graceTimer: NodeJS.Timeout | undefined;
+  private ended = false;
   private readonly outbox: Outbox;
   private readonly agentAudio: AgentAudioOutput;
   private readonly connection = new AbortController();
@@ -80,13 +97,17 @@ export class RealtimeSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private warnTimer: NodeJS.Timeout | undefined;
   private readonly startTimer: NodeJS.Timeout;
-  private pingTimer: NodeJS.Timeout | undefined;
   private missedPongs = 0;
   /** The reply running or playing now. */
   private turn: ReplyPlayback | undefined;
   private turnQueue: Promise<void> = Promise.resolve();
+  /** Turns waiting behind the running one (bounded by MAX_WAITING_TURNS). */
+  private waitingTurns = 0;
+  /** The user's words and external events of a rolled-back turn, put before the next turn's. */
   private carriedText = "";
-  private externalEvents: { text: string; timestamp: string }[] = [];
+  private carriedEvents: ExternalEvent[] = [];
+  /** External events waiting for the next user message (bounded by MAX_WAITING_EXTERNAL_EVENTS). */
+  private externalEvents: ExternalEvent[] = [];
   private closing = false;
   /** What the client plays of the agent (every chunk sent), for echo rejection. */
   private readonly echoReference = new EchoReference();
@@ -97,12 +118,13 @@ export class RealtimeSession {
   private filler: FillerPlayback | undefined;
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     private readonly principal: Principal,
     private readonly options: SessionOptions,
     private readonly deps: SessionDeps,
   ) {
-    this.outbox = new Outbox(socket);
+    // A detached session whose kept messages overflow cannot be resumed completely: it ends.
+    this.outbox = new Outbox(socket, () => this.expire());
     this.agentAudio = new AgentAudioOutput(this.outbox, options.audioFormat, (pcm) =>
       this.echoReference.record(pcm, performance.now()),
     );
@@ -162,11 +184,28 @@ export class RealtimeSession {
       () => this.fail(new AppError("request_timeout", "No start-conversation within 10 s"), 4408),
       START_TIMEOUT_MS,
     );
-    socket.on("message", (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
-    socket.on("close", () => this.onClosed());
-    socket.on("error", (error) => deps.log.warn({ err: error }, "real-time socket error"));
-    socket.on("pong", () => (this.missedPongs = 0));
-    this.pingTimer = setInterval(() => {
+    this.attachSocket(socket);
+  }
+
+  /** Closes after the running turn, with `code` (1001 when the server shuts down). */
+  async shutdown(code: number, reason: string): Promise<void> {
+    await this.turnQueue.catch(() => undefined);
+    this.close(code, reason);
+  }
+
+  /** Listens to `socket` (messages, close, pongs) and pings it every 20 s; two missed pongs drop it. */
+  private attachSocket(socket: WebSocket): void {
+    this.socket = socket;
+    const onMessage = (data: Buffer, isBinary: boolean) => this.receive(data, isBinary);
+    const onClose = (code: number) => this.onSocketClosed(socket, code);
+    const onError = (error: Error) => this.deps.log.warn({ err: error }, "real-time socket error");
+    const onPong = () => (this.missedPongs = 0);
+    socket.on("message", onMessage);
+    socket.on("close", onClose);
+    socket.on("error", onError);
+    socket.on("pong", onPong);
+    this.missedPongs = 0;
+    const pingTimer = setInterval(() => {
       if (this.missedPongs >= 2) {
         socket.terminate();
         return;
@@ -174,12 +213,138 @@ export class RealtimeSession {
       this.missedPongs += 1;
       socket.ping();
     }, PING_INTERVAL_MS);
+    this.releaseSocket = () => {
+      clearInterval(pingTimer);
+      socket.off("message", onMessage);
+      socket.off("close", onClose);
+      socket.off("error", onError);
+      socket.off("pong", onPong);
+      this.releaseSocket = () => undefined;
+    };
   }
 
-  /** Closes after the running turn, with `code` (1001 when the server shuts down). */
-  async shutdown(code: number, reason: string): Promise<void> {
-    await this.turnQueue.catch(() => undefined);
-    this.close(code, reason);
+  /** The socket closed. An abnormal drop of a started session opens the resume grace period. */
+  private onSocketClosed(socket: WebSocket, code: number): void {
+    if (socket !== this.socket) return;
+    this.releaseSocket();
+    this.socket = undefined;
+    // Normal ends: the server closed, or the client closed with 1000 (normal) or 1001 (going away).
+    const normal = this.closing || code === CLOSE.normal || code === CLOSE.goingAway;
+    if (normal || this.conversationId === undefined) {
+      this.end();
+      return;
+    }
+    this.outbox.detach();
+    this.graceTimer = setTimeout(() => this.expire(), this.deps.resumeGraceMs);
+  }
+
+  /** The resume grace period ran out (or the kept messages overflowed): the session ends. */
+  private expire(): void {
+    if (this.ended) return;
+    if (this.conversationId !== undefined) this.deps.expired.add(this.conversationId, this.resumeToken);
+    this.end();
+  }
+
+  /** The session is over: its reply and recognition stop, and the conversation is free again. */
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.closing = true;
+    clearTimeout(this.startTimer);
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.warnTimer);
+    clearTimeout(this.graceTimer);
+    this.releaseSocket();
+    this.connection.abort(new DOMException("The client closed the connection", "AbortError"));
+    this.speech.close(this.connection.signal.reason);
+    if (this.conversationId !== undefined && this.deps.registry.get(this.conversationId) === this) {
+      this.deps.registry.delete(this.conversationId);
+    }
+  }
+
+  /** True when the session belongs to `principal`'s user in its organization. */
+  private belongsTo(principal: Principal): boolean {
+    return (
+      principal.user.id === this.principal.user.id &&
+      principal.organization.id === this.principal.organization.id
+    );
+  }
+
+  /**
+   * `client.resume` on a new socket for this session: the old socket (if the server has not noticed it
+   * is gone) is dropped, every kept message after `lastSeq` is sent on the new one, then
+   * `server.resumed`. Undefined when a message after `lastSeq` is no longer kept.
+   */
+  private takeOver(socket: WebSocket, lastSeq: number): { replayed: number } | undefined {
+    if (lastSeq > this.outbox.lastSeq) return undefined;
+    const old = this.socket;
+    if (old !== undefined) {
+      this.releaseSocket();
+      this.socket = undefined;
+      this.outbox.detach();
+      old.close(CLOSE.resumedElsewhere, "the session was resumed on another connection");
+    }
+    const resumed = this.outbox.resume(socket, lastSeq);
+    if (resumed === undefined) return undefined;
+    clearTimeout(this.graceTimer);
+    this.closing = false;
+    this.attachSocket(socket);
+    this.send("server.resumed", {
+      conversation_id: this.conversationId,
+      last_seq: lastSeq,
+      replayed: resumed.replayed,
+      resume_token: this.resumeToken,
+    });
+    this.touch();
+    return resumed;
+  }
+
+  /** This connection's first message is `client.resume`: it hands its socket to the waiting session. */
+  private resume(message: Extract<ClientMessage, { type: "client.resume" }>): void {
+    clearTimeout(this.startTimer);
+    const refuse = (status: number, code: string, description: string) => {
+      this.send("server.error", {
+        http_error_code: status,
+        error_description: description,
+        code,
+        fatal: true,
+      });
+      this.close(4000 + status, description);
+    };
+    const target = this.deps.registry.get(message.conversation_id);
+    if (target === undefined || target === this || !target.belongsTo(this.principal)) {
+      if (this.deps.expired.has(message.conversation_id, message.resume_token))
+        refuse(410, "resume_expired", "The session's resume period has passed");
+      else refuse(404, "not_found", `No session of conversation ${message.conversation_id} to resume`);
+      return;
+    }
+    if (!sameToken(target.resumeToken, message.resume_token)) {
+      refuse(401, "unauthorized", "The resume token does not match");
+      return;
+    }
+    if (message.last_seq > target.outbox.lastSeq) {
+      refuse(422, "unprocessable", `last_seq ${message.last_seq} is after the session's last message`);
+      return;
+    }
+    const socket = this.socket;
+    if (socket === undefined) return;
+    // This session object never started: it lets go of the socket without closing it.
+    this.releaseSocket();
+    this.socket = undefined;
+    this.closing = true;
+    this.end();
+    if (target.takeOver(socket, message.last_seq) === undefined) {
+      const error = {
+        type: "server.error",
+        seq: 1,
+        http_error_code: 410,
+        error_description: "Messages after last_seq are no longer kept",
+        code: "resume_incomplete",
+        fatal: true,
+      };
+      socket.send(JSON.stringify(error));
+      socket.close(4410, error.error_description);
+    }
   }
 
   private send(type: string, body: Record<string, unknown> = {}): void {
@@ -201,23 +366,12 @@ export class RealtimeSession {
     this.close(closeCode, error.message);
   }
 
+  /** Closes the socket with `code`; a session without a socket (waiting for a resume) ends at once. */
   private close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
-    this.socket.close(code, reason.slice(0, 120));
-  }
-
-  private onClosed(): void {
-    this.closing = true;
-    clearTimeout(this.startTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.warnTimer);
-    clearInterval(this.pingTimer);
-    this.connection.abort(new DOMException("The client closed the connection", "AbortError"));
-    this.speech.close(this.connection.signal.reason);
-    if (this.conversationId !== undefined && this.deps.registry.get(this.conversationId) === this) {
-      this.deps.registry.delete(this.conversationId);
-    }
+    if (this.socket === undefined) this.end();
+    else this.socket.close(code, reason.slice(0, 120));
   }
 
   /** One frame from the client (also those that arrived before the session existed). */
@@ -246,6 +400,10 @@ export class RealtimeSession {
       else this.sendError(appError, false, clientEventId);
       return;
     }
+    if (this.conversationId === undefined && message.type === "client.resume") {
+      this.resume(message);
+      return;
+    }
     if (this.conversationId === undefined && message.type !== "client.start-conversation") {
       this.fail(new AppError("bad_request", "Send client.start-conversation first"), CLOSE.protocolMisuse);
       return;
@@ -262,19 +420,19 @@ export class RealtimeSession {
     switch (message.type) {
       case "client.start-conversation":
         return this.start(message);
+      case "client.resume":
+        throw new AppError("conflict", "client.resume must be a connection's first message");
       case "client.new-text-message":
         this.touch();
         if (message.message_type === "external-event") {
+          if (this.externalEvents.length >= MAX_WAITING_EXTERNAL_EVENTS)
+            throw new AppError("rate_limited", "Too many external events are waiting for a user message");
           this.externalEvents.push({ text: message.text, timestamp: new Date().toISOString() });
           return;
         }
+        if (this.waitingTurns >= MAX_WAITING_TURNS) throw tooManyTurns();
         this.interruptReply();
-        this.enqueueTextTurn(message.text, {
-          format: "text",
-          kind: "user-message",
-          text: message.text,
-          externalEvents: this.takeExternalEvents(),
-        });
+        this.enqueueTextTurn(message.text);
         return;
       case "client.new-audio-message":
         if (message.audio === null) this.speech.endOfAudio();
@@ -332,7 +490,7 @@ export class RealtimeSession {
       echo_rejection: this.echoGate !== undefined,
       input_audio: { format: "pcm", sample_rate_hz: this.inputAudio.frame_rate },
       output_audio: { format: this.options.audioFormat, sample_rate_hz: SESSION_RATE_HZ },
-      resume_token: null,
+      resume_token: this.resumeToken,
     });
     try {
       if (message.conversation_id !== undefined) {
@@ -407,7 +565,7 @@ export class RealtimeSession {
     );
   }
 
-  private takeExternalEvents(): { text: string; timestamp: string }[] {
+  private takeExternalEvents(): ExternalEvent[] {
     const events = this.externalEvents;
     this.externalEvents = [];
     return events;
@@ -456,48 +614,72 @@ export class RealtimeSession {
     turn.controller.signal.addEventListener("abort", () => filler.stop(), { once: true });
   }
 
-  /** A spoken turn: waits for the utterance's transcript, then runs the interaction. */
-  private enqueueSpokenTurn(utterance: Utterance, recognition: Promise<Recognition>): void {
-    const turn = this.newTurn("");
-    this.turnQueue = this.turnQueue
-      .catch(() => undefined)
-      .then(async () => {
-        let recognized: Recognition;
-        try {
-          recognized = await recognition;
-        } catch (error) {
-          if (!isAbortError(error) && !this.connection.signal.aborted)
-            this.sendError(toAppError(error), false);
-          return;
-        }
-        turn.userText = recognized.text;
-        const input: InteractionInput = {
-          format: "transcribed",
-          recognition: this.withCarriedText(recognized),
-          recording: () => utterance.recording(),
-          externalEvents: this.takeExternalEvents(),
-        };
-        await this.runTurn(turn, input);
-      });
-  }
-
-  private withCarriedText(recognition: Recognition): Recognition {
-    if (this.carriedText === "") return recognition;
-    const text = `${this.carriedText} ${recognition.text}`;
-    this.carriedText = "";
-    return { ...recognition, text };
-  }
-
-  private enqueueTextTurn(userText: string, input: Extract<InteractionInput, { format: "text" }>): void {
-    const turn = this.newTurn(userText);
+  /**
+   * Queues a turn behind the running one: `run` starts when every earlier turn has ended. What a
+   * rolled-back turn carries (its words, its external events) goes into the next turn that runs.
+   */
+  private enqueue(run: (carried: { text: string; events: ExternalEvent[] }) => Promise<void>): void {
+    this.waitingTurns += 1;
     this.turnQueue = this.turnQueue
       .catch(() => undefined)
       .then(() => {
-        // Words of a reply rolled back before this turn runs are carried into it.
-        const text = this.carriedText === "" ? input.text : `${this.carriedText} ${input.text}`;
+        this.waitingTurns -= 1;
+        const carried = { text: this.carriedText, events: this.carriedEvents };
         this.carriedText = "";
-        return this.runTurn(turn, { ...input, text });
+        this.carriedEvents = [];
+        return run(carried);
       });
+  }
+
+  /** A spoken turn: waits for the utterance's transcript, then runs the interaction. */
+  private enqueueSpokenTurn(utterance: Utterance, recognition: Promise<Recognition>): void {
+    if (this.waitingTurns >= MAX_WAITING_TURNS) {
+      this.sendError(tooManyTurns(), false);
+      return;
+    }
+    const events = this.takeExternalEvents();
+    const turn = this.newTurn("");
+    this.enqueue(async (carried) => {
+      let recognized: Recognition;
+      try {
+        recognized = await recognition;
+      } catch (error) {
+        this.carry(carried.text, carried.events);
+        if (!isAbortError(error) && !this.connection.signal.aborted) this.sendError(toAppError(error), false);
+        return;
+      }
+      turn.userText = joinWords(carried.text, recognized.text);
+      turn.externalEvents = [...carried.events, ...events];
+      const input: InteractionInput = {
+        format: "transcribed",
+        recognition: { ...recognized, text: turn.userText },
+        recording: () => utterance.recording(),
+        externalEvents: turn.externalEvents,
+      };
+      await this.runTurn(turn, input);
+    });
+  }
+
+  /** A typed user message. */
+  private enqueueTextTurn(text: string): void {
+    const events = this.takeExternalEvents();
+    const turn = this.newTurn(text);
+    this.enqueue(async (carried) => {
+      turn.userText = joinWords(carried.text, text);
+      turn.externalEvents = [...carried.events, ...events];
+      await this.runTurn(turn, {
+        format: "text",
+        kind: "user-message",
+        text: turn.userText,
+        externalEvents: turn.externalEvents,
+      });
+    });
+  }
+
+  /** A rolled-back turn's words and external events go into the next turn. */
+  private carry(text: string, events: ExternalEvent[]): void {
+    this.carriedText = joinWords(this.carriedText, text);
+    this.carriedEvents = [...this.carriedEvents, ...events];
   }
 
   private newTurn(userText: string): ReplyPlayback {
@@ -514,7 +696,7 @@ export class RealtimeSession {
       cutShort: turn.cutShort.signal,
       delivered: async (done) => {
         const delivery = await turn.delivered(done);
-        if (delivery.kind === "none") this.carriedText = turn.userText;
+        if (delivery.kind === "none") this.carry(turn.userText, turn.externalEvents);
         return delivery;
       },
     };
@@ -586,7 +768,7 @@ export class RealtimeSession {
           heard_text: "",
           rolled_back: true,
         });
-        this.carriedText = turn.userText;
+        this.carry(turn.userText, turn.externalEvents);
         return;
       }
       observer.finish("failed");
@@ -609,4 +791,16 @@ export class RealtimeSession {
     if (this.turn !== undefined) this.echoReference.flush(performance.now());
     this.turn?.interrupt();
   }
+}
+
+function tooManyTurns(): AppError {
+  return new AppError(
+    "rate_limited",
+    `More than ${MAX_WAITING_TURNS} turns are waiting; this one was dropped`,
+  );
+}
+
+/** Two pieces of the user's words, with one space between them when both have some. */
+function joinWords(first: string, second: string): string {
+  return first === "" ? second : second === "" ? first : `${first} ${second}`;
 }

@@ -49,13 +49,13 @@ export interface SpeechInputDeps {
 export class SpeechInput {
   private vadMode = false;
   private settings: VadSettings = DEFAULT_VAD_SETTINGS;
-  private detector: TurnDetector | undefined;
   private utterance: Utterance | undefined;
   private readonly recognitions = new Map<Utterance, Promise<Recognition>>();
   private readonly history = new AudioHistory();
   private resampler: InputResampler | undefined;
   private inputRateHz = SESSION_RATE_HZ;
-  private readonly input = new AsyncQueue<{ samples: Int16Array; arrivedAtMs: number }>();
+  /** Input audio with its arrival time, and the manual-mode end-of-audio marks in their place among it. */
+  private readonly input = new AsyncQueue<{ samples: Int16Array; arrivedAtMs: number } | "end-of-audio">();
   private backlogSamples = 0;
   private vadInput: AsyncQueue<Int16Array> | undefined;
   private started = false;
@@ -82,11 +82,15 @@ export class SpeechInput {
     this.runInputLoop().catch((error: unknown) => this.events.failed(error, "internal"));
   }
 
-  /** Switches manual / VAD mode; a new detector starts with the new settings. */
+  /**
+   * Switches manual / VAD mode. The VAD stream in use ends; VAD mode starts a new one (with a new
+   * detector on `settings`) at the next input audio.
+   */
   setMode(vadMode: boolean, settings: VadSettings): void {
     this.vadMode = vadMode;
     this.settings = settings;
-    this.detector = vadMode ? new TurnDetector(settings) : undefined;
+    this.vadInput?.close();
+    this.vadInput = undefined;
   }
 
   /** Raw PCM16 bytes from the client, at the input rate. */
@@ -103,9 +107,9 @@ export class SpeechInput {
     this.input.push({ samples, arrivedAtMs: performance.now() });
   }
 
-  /** Manual mode: `audio: null` ends the user's utterance. */
+  /** Manual mode: `audio: null` ends the user's utterance, after the audio sent before it. */
   endOfAudio(): void {
-    if (!this.vadMode) this.endUtterance();
+    this.input.push("end-of-audio");
   }
 
   /** The connection ended: the open utterance and every loop stop. */
@@ -118,7 +122,12 @@ export class SpeechInput {
 
   /** Input audio in order: to 16 kHz, into the history, the open utterance and the VAD. */
   private async runInputLoop(): Promise<void> {
-    for await (const { samples: raw, arrivedAtMs } of this.input) {
+    for await (const item of this.input) {
+      if (item === "end-of-audio") {
+        if (!this.vadMode) this.endUtterance();
+        continue;
+      }
+      const { samples: raw, arrivedAtMs } = item;
       const resampled = (await this.resampler?.process(raw)) ?? raw;
       const samples = this.deps.rejectEcho?.(resampled, arrivedAtMs) ?? resampled;
       this.history.push(samples);
@@ -138,18 +147,27 @@ export class SpeechInput {
     if (this.vadInput === undefined) {
       const input = new AsyncQueue<Int16Array>();
       this.vadInput = input;
-      this.runVadLoop(input).catch((error: unknown) => {
+      // The VAD counts time from its stream's first sample: session time of that sample.
+      const streamStartMs = this.history.nowMs() - (samples.length * 1000) / SESSION_RATE_HZ;
+      this.runVadLoop(input, new TurnDetector(this.settings), streamStartMs).catch((error: unknown) => {
         if (!this.deps.signal.aborted) this.events.failed(error, "internal");
       });
     }
     this.vadInput.push(samples);
   }
 
-  private async runVadLoop(input: AsyncQueue<Int16Array>): Promise<void> {
+  /** One VAD stream: frames to the detector (in session time), its events to the session. */
+  private async runVadLoop(
+    input: AsyncQueue<Int16Array>,
+    detector: TurnDetector,
+    streamStartMs: number,
+  ): Promise<void> {
     const frameSamples = (this.deps.vad.frameDurationMs * SESSION_RATE_HZ) / 1000;
     for await (const frame of this.deps.vad.process(input, { signal: this.deps.signal })) {
       this.backlogSamples = Math.max(0, this.backlogSamples - frameSamples);
-      for (const event of this.detector?.push(frame) ?? []) {
+      // A stream that ended with a mode switch drains its queued frames without acting on them.
+      if (this.vadInput !== input) continue;
+      for (const event of detector.push({ ...frame, startMs: frame.startMs + streamStartMs })) {
         if (event.type === "onset") {
           this.startUtterance(event.paddedStartMs);
           this.events.speechStarted(this.utterance!.id, Math.round(event.paddedStartMs));

@@ -11,14 +11,20 @@ const source = (file: string) => fs.readFileSync(path.join(repoRoot, file), "utf
 const matches = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].map((m) => m[1]!);
 
 /**
- * Every server message type the code can send: the session's literal sends, the route's refusal, and the
+ * Every server message type the code can send: the real-time modules' literal sends, the route's refusal, and the
  * turn events the session forwards as `server.<wire type>`.
  */
 function serverMessageTypes(): string[] {
   const types = [
-    ...matches(source("src/realtime/session.ts"), /this\.send\("(server\.[a-z-]+)"/g),
+    ...fs
+      .readdirSync(path.join(repoRoot, "src/realtime"))
+      .filter((file) => file.endsWith(".ts"))
+      .flatMap((file) => matches(source(`src/realtime/${file}`), /\.send\("(server\.[a-z-]+)"/g)),
     ...matches(source("src/realtime/route.ts"), /"(server\.[a-z-]+)"/g),
-    ...matches(source("src/protocol/wire.ts"), /type: "([a-z-]+)"/g).map((type) => `server.${type}`),
+    // The wire bodies' own types (`return {` or `? {` then `type:`), not the types of actions inside them.
+    ...matches(source("src/protocol/wire.ts"), /(?:return|\?) \{\s*type: "([a-z-]+)"/g).map(
+      (type) => `server.${type}`,
+    ),
   ];
   return [...new Set(types)].sort();
 }

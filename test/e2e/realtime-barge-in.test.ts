@@ -145,8 +145,13 @@ describe("real-time barge-in while the reply is still being produced", () => {
     await finish(id);
   });
 
-  it("rolls back a reply interrupted before any of it was heard, and carries the words on", async () => {
+  it("rolls back a reply interrupted before any of it was heard, and carries its words and external events on", async () => {
     const { client, id } = await greeted();
+    client.send({
+      type: "client.new-text-message",
+      text: "the caller is on a phone",
+      message_type: "external-event",
+    });
     client.send({ type: "client.new-text-message", text: "I have a sore throat holdBeforeReply" });
     const asked = await client.waitFor((m) => m.type === "server.user-message-available", "the message");
     const ending = agent.ended();
@@ -176,8 +181,34 @@ describe("real-time barge-in while the reply is still being produced", () => {
     client.send({ type: "client.close-connection" });
     expect(await client.closed).toBe(1000);
     const stored = await storedMessages(id);
-    expect(stored.length).toBe(3);
-    expect(stored[1]!.message).toBe("I have a sore throat holdBeforeReply and my ear hurts");
+    expect(stored.map((m) => m.message).slice(1, 3)).toEqual([
+      "the caller is on a phone",
+      "I have a sore throat holdBeforeReply and my ear hurts",
+    ]);
+    expect(stored.length).toBe(4);
     await finish(id);
+  });
+
+  it("lets at most 4 turns wait behind the running one; a fifth gets a non-fatal 429 and is dropped", async () => {
+    const { client, id } = await greeted();
+    // A reply held before its first piece: manual-mode turns (audio: null does not interrupt) queue up.
+    client.send({ type: "client.new-text-message", text: "I have a sore throat holdBeforeReply" });
+    const asked = await client.waitFor((m) => m.type === "server.user-message-available", "the message");
+    const silence = Buffer.alloc(2 * 16 * 200);
+    for (let turn = 0; turn < 5; turn += 1) {
+      client.socket.send(silence);
+      client.send({ type: "client.new-audio-message", audio: null, client_event_id: `turn-${turn}` });
+    }
+    const refused = await client.waitFor(
+      (m) => m.type === "server.error" && m.seq > asked.seq,
+      "the refusal of the fifth turn",
+    );
+    expect(refused).toMatchObject({ http_error_code: 429, code: "rate_limited", fatal: false });
+    expect(client.ofType("server.error").length).toBe(1);
+    client.send({ type: "client.interrupt" });
+    await client.waitFor((m) => m.type === "server.agent-interrupted", "the interruption");
+    client.close();
+    await client.closed;
+    await finish(id).catch(() => undefined);
   });
 });

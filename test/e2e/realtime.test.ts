@@ -148,7 +148,18 @@ describe("real-time voice over WebSocket", () => {
         .map((m) => m.seq),
     );
     await streaming;
-    await client.waitFor((m) => m.type === "server.user-message-available", "the transcript", 30_000);
+    const transcript = await client.waitFor(
+      (m) => m.type === "server.user-message-available",
+      "the transcript",
+      30_000,
+    );
+    // The user's turn is answered, so the conversation has an interaction (and can be finished) even when
+    // the greeting was rolled back.
+    await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > transcript.seq,
+      "the answer",
+      30_000,
+    );
     const greetingAudio = client.messages.filter(
       (m) => m.type === "server.new-message" && m.message_id === interrupted.message_id,
     );
@@ -341,6 +352,30 @@ describe("real-time voice over WebSocket", () => {
     client.close();
     await client.closed;
     await finish(created.conversation_id as string);
+  });
+
+  it("counts VAD times from the session's first input sample when VAD mode is switched on later", async () => {
+    const client = await RealtimeClient.connect(t.baseUrl, t.orgId, token, "response_format=text");
+    client.send({ type: "client.start-conversation", service_id: t.serviceId });
+    const created = await client.next("server.conversation-created");
+    await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting");
+    // 1 s of audio in manual mode, then VAD mode.
+    await client.stream(silence(1000), { speed: 0 });
+    client.send({ type: "client.switch-vad-mode", vad_mode: true });
+    await client.next("server.vad-mode-switched");
+    await client.stream(utterance(new Int16Array([...silence(500), ...speech])), { speed: 4 });
+    const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
+    const started = client.messages.find(
+      (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
+    )!;
+    const extent = speechExtentMs(speech);
+    expect(Math.abs((started.audio_start_ms as number) + 300 - (1500 + extent.startMs))).toBeLessThanOrEqual(
+      100,
+    );
+    expect(Math.abs((ended.audio_end_ms as number) - (1500 + extent.endMs))).toBeLessThanOrEqual(100);
+    client.close();
+    await client.closed;
+    await finish(created.conversation_id as string).catch(() => undefined);
   });
 
   it("answers an HTTP interaction 409 while the socket's reply is still playing", async () => {
