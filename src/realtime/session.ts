@@ -32,6 +32,7 @@ import { type ExpiredSessions, newResumeToken, sameToken } from "./resume.js";
 import { ReplyPlayback } from "./reply-playback.js";
 import { SpeechInput } from "./speech-input.js";
 import { DEFAULT_VAD_SETTINGS } from "./turn-detector.js";
+import { joinWords, tooManyTurns, TurnQueue } from "./turn-queue.js";
 import { SESSION_RATE_HZ, type Utterance } from "./user-audio.js";
 
 /** What a session needs from the server. */
@@ -58,12 +59,6 @@ export interface SessionOptions {
   includeLatencyReport: boolean;
 }
 
-type ExternalEvent = { text: string; timestamp: string };
-
-/** At most this many user turns wait behind the running one; more get a non-fatal 429 and are dropped. */
-export const MAX_WAITING_TURNS = 4;
-/** At most this many external events wait for the next user message; more get a non-fatal 429. */
-export const MAX_WAITING_EXTERNAL_EVENTS = 32;
 const START_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 20_000;
 const TIMEOUT_WARNING_S = 15;
@@ -100,14 +95,7 @@ export class RealtimeSession {
   private missedPongs = 0;
   /** The reply running or playing now. */
   private turn: ReplyPlayback | undefined;
-  private turnQueue: Promise<void> = Promise.resolve();
-  /** Turns waiting behind the running one (bounded by MAX_WAITING_TURNS). */
-  private waitingTurns = 0;
-  /** The user's words and external events of a rolled-back turn, put before the next turn's. */
-  private carriedText = "";
-  private carriedEvents: ExternalEvent[] = [];
-  /** External events waiting for the next user message (bounded by MAX_WAITING_EXTERNAL_EVENTS). */
-  private externalEvents: ExternalEvent[] = [];
+  private readonly turns = new TurnQueue();
   private closing = false;
   /** What the client plays of the agent (every chunk sent), for echo rejection. */
   private readonly echoReference = new EchoReference();
@@ -189,7 +177,7 @@ export class RealtimeSession {
 
   /** Closes after the running turn, with `code` (1001 when the server shuts down). */
   async shutdown(code: number, reason: string): Promise<void> {
-    await this.turnQueue.catch(() => undefined);
+    await this.turns.idle();
     this.close(code, reason);
   }
 
@@ -425,12 +413,10 @@ export class RealtimeSession {
       case "client.new-text-message":
         this.touch();
         if (message.message_type === "external-event") {
-          if (this.externalEvents.length >= MAX_WAITING_EXTERNAL_EVENTS)
-            throw new AppError("rate_limited", "Too many external events are waiting for a user message");
-          this.externalEvents.push({ text: message.text, timestamp: new Date().toISOString() });
+          this.turns.addExternalEvent(message.text);
           return;
         }
-        if (this.waitingTurns >= MAX_WAITING_TURNS) throw tooManyTurns();
+        if (!this.turns.hasRoom) throw tooManyTurns();
         this.interruptReply();
         this.enqueueTextTurn(message.text);
         return;
@@ -458,13 +444,13 @@ export class RealtimeSession {
         this.interruptReply();
         return;
       case "client.finish-conversation":
-        await this.turnQueue.catch(() => undefined);
+        await this.turns.idle();
         await this.deps.conversations.finish(this.principal, this.conversationId!);
         this.send("server.conversation-finished", { conversation_id: this.conversationId });
         this.close(CLOSE.normal, "conversation finished");
         return;
       case "client.close-connection":
-        await this.turnQueue.catch(() => undefined);
+        await this.turns.idle();
         this.close(CLOSE.normal, "closed by the client");
         return;
     }
@@ -536,7 +522,7 @@ export class RealtimeSession {
         ...settings(),
       });
       this.touch();
-      this.turnQueue = this.playTurn(events, greeting);
+      this.turns.runFirst(this.playTurn(events, greeting));
     } catch (error) {
       const appError = toAppError(error);
       this.fail(appError, closeCodeOf(appError));
@@ -563,12 +549,6 @@ export class RealtimeSession {
       () => this.fail(new AppError("request_timeout", "The session was idle"), 4408),
       timeoutS * 1000,
     );
-  }
-
-  private takeExternalEvents(): ExternalEvent[] {
-    const events = this.externalEvents;
-    this.externalEvents = [];
-    return events;
   }
 
   // ---- turns ------------------------------------------------------------------------------------
@@ -614,37 +594,20 @@ export class RealtimeSession {
     turn.controller.signal.addEventListener("abort", () => filler.stop(), { once: true });
   }
 
-  /**
-   * Queues a turn behind the running one: `run` starts when every earlier turn has ended. What a
-   * rolled-back turn carries (its words, its external events) goes into the next turn that runs.
-   */
-  private enqueue(run: (carried: { text: string; events: ExternalEvent[] }) => Promise<void>): void {
-    this.waitingTurns += 1;
-    this.turnQueue = this.turnQueue
-      .catch(() => undefined)
-      .then(() => {
-        this.waitingTurns -= 1;
-        const carried = { text: this.carriedText, events: this.carriedEvents };
-        this.carriedText = "";
-        this.carriedEvents = [];
-        return run(carried);
-      });
-  }
-
   /** A spoken turn: waits for the utterance's transcript, then runs the interaction. */
   private enqueueSpokenTurn(utterance: Utterance, recognition: Promise<Recognition>): void {
-    if (this.waitingTurns >= MAX_WAITING_TURNS) {
+    if (!this.turns.hasRoom) {
       this.sendError(tooManyTurns(), false);
       return;
     }
-    const events = this.takeExternalEvents();
+    const events = this.turns.takeExternalEvents();
     const turn = this.newTurn("");
-    this.enqueue(async (carried) => {
+    this.turns.enqueue(async (carried) => {
       let recognized: Recognition;
       try {
         recognized = await recognition;
       } catch (error) {
-        this.carry(carried.text, carried.events);
+        this.turns.carry(carried.text, carried.events);
         if (!isAbortError(error) && !this.connection.signal.aborted) this.sendError(toAppError(error), false);
         return;
       }
@@ -662,9 +625,9 @@ export class RealtimeSession {
 
   /** A typed user message. */
   private enqueueTextTurn(text: string): void {
-    const events = this.takeExternalEvents();
+    const events = this.turns.takeExternalEvents();
     const turn = this.newTurn(text);
-    this.enqueue(async (carried) => {
+    this.turns.enqueue(async (carried) => {
       turn.userText = joinWords(carried.text, text);
       turn.externalEvents = [...carried.events, ...events];
       await this.runTurn(turn, {
@@ -674,12 +637,6 @@ export class RealtimeSession {
         externalEvents: turn.externalEvents,
       });
     });
-  }
-
-  /** A rolled-back turn's words and external events go into the next turn. */
-  private carry(text: string, events: ExternalEvent[]): void {
-    this.carriedText = joinWords(this.carriedText, text);
-    this.carriedEvents = [...this.carriedEvents, ...events];
   }
 
   private newTurn(userText: string): ReplyPlayback {
@@ -696,7 +653,7 @@ export class RealtimeSession {
       cutShort: turn.cutShort.signal,
       delivered: async (done) => {
         const delivery = await turn.delivered(done);
-        if (delivery.kind === "none") this.carry(turn.userText, turn.externalEvents);
+        if (delivery.kind === "none") this.turns.carry(turn.userText, turn.externalEvents);
         return delivery;
       },
     };
@@ -768,7 +725,7 @@ export class RealtimeSession {
           heard_text: "",
           rolled_back: true,
         });
-        this.carry(turn.userText, turn.externalEvents);
+        this.turns.carry(turn.userText, turn.externalEvents);
         return;
       }
       observer.finish("failed");
@@ -791,16 +748,4 @@ export class RealtimeSession {
     if (this.turn !== undefined) this.echoReference.flush(performance.now());
     this.turn?.interrupt();
   }
-}
-
-function tooManyTurns(): AppError {
-  return new AppError(
-    "rate_limited",
-    `More than ${MAX_WAITING_TURNS} turns are waiting; this one was dropped`,
-  );
-}
-
-/** Two pieces of the user's words, with one space between them when both have some. */
-function joinWords(first: string, second: string): string {
-  return first === "" ? second : second === "" ? first : `${first} ${second}`;
 }
