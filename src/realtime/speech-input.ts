@@ -5,7 +5,7 @@ import type { VadEngine } from "../engines/vad/types.js";
 import { AppError } from "../lib/app-error.js";
 import { AsyncQueue } from "../lib/async-queue.js";
 import { recognizeUtterance } from "../pipeline/voice-input.js";
-import { DEFAULT_VAD_SETTINGS, TurnDetector, type VadSettings } from "./turn-detector.js";
+import { DEFAULT_VAD_SETTINGS, FrameLevels, TurnDetector, type VadSettings } from "./turn-detector.js";
 import { AudioHistory, InputResampler, pcm16FromBytes, SESSION_RATE_HZ, Utterance } from "./user-audio.js";
 
 /** More unprocessed input audio than this closes the session with 1013 (overloaded). */
@@ -58,6 +58,8 @@ export class SpeechInput {
   private readonly input = new AsyncQueue<{ samples: Int16Array; arrivedAtMs: number } | "end-of-audio">();
   private backlogSamples = 0;
   private vadInput: AsyncQueue<Int16Array> | undefined;
+  /** The levels of the VAD stream's frames, for the detector's end of speech. */
+  private vadLevels: FrameLevels | undefined;
   private started = false;
 
   constructor(
@@ -147,18 +149,23 @@ export class SpeechInput {
     if (this.vadInput === undefined) {
       const input = new AsyncQueue<Int16Array>();
       this.vadInput = input;
+      this.vadLevels = new FrameLevels((this.deps.vad.frameDurationMs * SESSION_RATE_HZ) / 1000);
       // The VAD counts time from its stream's first sample: session time of that sample.
       const streamStartMs = this.history.nowMs() - (samples.length * 1000) / SESSION_RATE_HZ;
-      this.runVadLoop(input, new TurnDetector(this.settings), streamStartMs).catch((error: unknown) => {
-        if (!this.deps.signal.aborted) this.events.failed(error, "internal");
-      });
+      this.runVadLoop(input, this.vadLevels, new TurnDetector(this.settings), streamStartMs).catch(
+        (error: unknown) => {
+          if (!this.deps.signal.aborted) this.events.failed(error, "internal");
+        },
+      );
     }
+    this.vadLevels?.push(samples);
     this.vadInput.push(samples);
   }
 
   /** One VAD stream: frames to the detector (in session time), its events to the session. */
   private async runVadLoop(
     input: AsyncQueue<Int16Array>,
+    levels: FrameLevels,
     detector: TurnDetector,
     streamStartMs: number,
   ): Promise<void> {
@@ -167,7 +174,8 @@ export class SpeechInput {
       this.backlogSamples = Math.max(0, this.backlogSamples - frameSamples);
       // A stream that ended with a mode switch drains its queued frames without acting on them.
       if (this.vadInput !== input) continue;
-      for (const event of detector.push({ ...frame, startMs: frame.startMs + streamStartMs })) {
+      const level = levels.take(Math.round(frame.startMs / frame.durationMs));
+      for (const event of detector.push({ ...frame, startMs: frame.startMs + streamStartMs }, level)) {
         if (event.type === "onset") {
           this.startUtterance(event.paddedStartMs);
           this.events.speechStarted(this.utterance!.id, Math.round(event.paddedStartMs));

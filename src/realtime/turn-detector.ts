@@ -24,6 +24,48 @@ export const DEFAULT_VAD_SETTINGS: VadSettings = {
 
 /** Before speech is confirmed, a pause this long ends the burst (a click, a breath). */
 const BURST_GAP_MS = 100;
+/** A speech frame is voiced when its level is above this fraction of the utterance's loudest frame… */
+const VOICED_OF_PEAK = 0.04;
+/** …and above this multiple of the noise floor (the level of recent non-speech frames). */
+const VOICED_OVER_NOISE = 2.5;
+/** How fast the noise floor follows non-speech frames (weight of the newest frame). */
+const NOISE_FLOOR_RATE = 0.05;
+
+/**
+ * The RMS level of each VAD frame, computed from the same audio cut into the same frames (the VAD engines
+ * frame their input from its first sample, dropping nothing but a trailing partial frame).
+ */
+export class FrameLevels {
+  private readonly levels: number[] = [];
+  private firstIndex = 0;
+  private pending = new Int16Array(0);
+
+  constructor(private readonly frameSamples: number) {}
+
+  push(samples: Int16Array): void {
+    const joined = new Int16Array(this.pending.length + samples.length);
+    joined.set(this.pending);
+    joined.set(samples, this.pending.length);
+    let offset = 0;
+    for (; offset + this.frameSamples <= joined.length; offset += this.frameSamples) {
+      let sum = 0;
+      for (let i = offset; i < offset + this.frameSamples; i += 1) sum += joined[i]! * joined[i]!;
+      this.levels.push(Math.sqrt(sum / this.frameSamples));
+    }
+    this.pending = joined.slice(offset);
+  }
+
+  /** The level of frame `index` (0 = the stream's first); earlier frames are forgotten. */
+  take(index: number): number | undefined {
+    while (this.firstIndex < index && this.levels.length > 0) {
+      this.levels.shift();
+      this.firstIndex += 1;
+    }
+    if (index !== this.firstIndex || this.levels.length === 0) return undefined;
+    this.firstIndex += 1;
+    return this.levels.shift();
+  }
+}
 
 export type DetectorEvent =
   | { type: "onset"; startMs: number; paddedStartMs: number }
@@ -35,11 +77,24 @@ export type DetectorEvent =
  * Speech onsets, confirmations, blips and ends from per-frame speech probabilities: `onset` at the first
  * speech frame; `confirmed` once the speech has lasted `min_speech_ms`; `reset` when it stops before that;
  * `end` after `silence_duration_ms` of silence following confirmed speech.
+ *
+ * Silence is counted from the end of the last *voiced* frame: a speech frame whose level (when given) is
+ * above both 4 % of the utterance's loudest frame and 2.5 × the noise floor. The VAD keeps deciding
+ * "speech" for 100-200 ms after the voice stops (its hangover); the level marks where the voice really
+ * ended, so the turn ends `silence_duration_ms` after it.
  */
 export class TurnDetector {
   private onsetMs: number | undefined;
   private lastSpeechEndMs = 0;
+  private lastVoicedEndMs = 0;
+  private peakLevel = 0;
+  private noiseLevel: number | undefined;
   private confirmed = false;
+  /**
+   * Set when a turn ended while the VAD still says "speech" (its hangover): until a non-speech frame,
+   * only frames louder than this level start new speech. Undefined when not waiting.
+   */
+  private hangoverLevel: number | undefined;
 
   constructor(private readonly settings: VadSettings) {}
 
@@ -47,12 +102,26 @@ export class TurnDetector {
     return this.onsetMs !== undefined;
   }
 
-  push(frame: VadFrame): DetectorEvent[] {
+  /** One frame's probability, and its RMS level when known; the events it causes. */
+  push(frame: VadFrame, level?: number): DetectorEvent[] {
     const { settings } = this;
     const frameEndMs = frame.startMs + frame.durationMs;
     const events: DetectorEvent[] = [];
-    if (frame.probability >= settings.threshold) {
+    let isSpeech = frame.probability >= settings.threshold;
+    if (this.hangoverLevel !== undefined) {
+      if (!isSpeech) this.hangoverLevel = undefined;
+      else if (level === undefined || level <= this.hangoverLevel) isSpeech = false;
+      else this.hangoverLevel = undefined;
+    }
+    if (!isSpeech && level !== undefined && this.onsetMs === undefined)
+      this.noiseLevel =
+        this.noiseLevel === undefined
+          ? level
+          : this.noiseLevel + NOISE_FLOOR_RATE * (level - this.noiseLevel);
+    if (isSpeech) {
       if (this.onsetMs === undefined) {
+        this.peakLevel = 0;
+        this.lastVoicedEndMs = frameEndMs;
         this.onsetMs = frame.startMs;
         events.push({
           type: "onset",
@@ -61,16 +130,30 @@ export class TurnDetector {
         });
       }
       this.lastSpeechEndMs = frameEndMs;
+      if (level === undefined) this.lastVoicedEndMs = frameEndMs;
+      else {
+        this.peakLevel = Math.max(this.peakLevel, level);
+        const floor = Math.max(VOICED_OF_PEAK * this.peakLevel, VOICED_OVER_NOISE * (this.noiseLevel ?? 0));
+        if (level > floor) this.lastVoicedEndMs = frameEndMs;
+      }
       if (!this.confirmed && this.lastSpeechEndMs - this.onsetMs >= settings.min_speech_ms) {
         this.confirmed = true;
         events.push({ type: "confirmed", startMs: this.onsetMs, atMs: frameEndMs });
       }
-    } else if (this.onsetMs !== undefined) {
-      const silentMs = frameEndMs - this.lastSpeechEndMs;
-      if (this.confirmed && silentMs >= settings.silence_duration_ms) {
-        events.push({ type: "end", startMs: this.onsetMs, endMs: this.lastSpeechEndMs });
+    }
+    if (this.onsetMs !== undefined && this.confirmed) {
+      if (frameEndMs - this.lastVoicedEndMs >= settings.silence_duration_ms) {
+        events.push({ type: "end", startMs: this.onsetMs, endMs: this.lastVoicedEndMs });
+        if (isSpeech)
+          this.hangoverLevel = Math.max(
+            VOICED_OF_PEAK * this.peakLevel,
+            VOICED_OVER_NOISE * (this.noiseLevel ?? 0),
+          );
         this.reset();
-      } else if (!this.confirmed && silentMs >= Math.min(BURST_GAP_MS, settings.silence_duration_ms)) {
+      }
+    } else if (!isSpeech && this.onsetMs !== undefined) {
+      const silentMs = frameEndMs - this.lastSpeechEndMs;
+      if (silentMs >= Math.min(BURST_GAP_MS, settings.silence_duration_ms)) {
         events.push({ type: "reset", reason: "shorter-than-min-speech" });
         this.reset();
       }
