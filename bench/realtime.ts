@@ -16,7 +16,9 @@
  * - first audio: the send time of the frame holding the clip's last speech sample → arrival of the first
  *   server.new-message after the turn's server.user-message-available.
  * - barge-in: the send time of the frame holding the first speech sample → arrival of the cut reply's last
- *   audio chunk before server.agent-interrupted (and → agent-interrupted itself).
+ *   audio chunk before its audio stopped (server.agent-paused, or server.agent-interrupted when there was
+ *   no pause), and → agent-interrupted itself. Barge-ins whose reply was already stopped before the
+ *   clip's speech (by the previous clip's tail) or had sent all its audio are counted apart.
  * - late frames: frames sent more than 20 ms after their audio ended (the client could not keep pace);
  *   1013: sockets the server closed because input audio piled up.
  * - CPU and memory: the server process's utime + stime over the phase / N / wall time, and
@@ -71,6 +73,7 @@ function merged(all: SessionFigures[]): SessionFigures {
     bargeInMs: all.flatMap((f) => f.bargeInMs),
     interruptedMs: all.flatMap((f) => f.interruptedMs),
     bargeInMissed: sum((f) => f.bargeInMissed),
+    bargeInEarly: sum((f) => f.bargeInEarly),
     splitTurns: sum((f) => f.splitTurns),
     conversationsEnded: sum((f) => f.conversationsEnded),
     framesSent: sum((f) => f.framesSent),
@@ -162,7 +165,7 @@ function report(phase: Phase, one: Phase | undefined): string[] {
   const reasons = shortfalls(phase, one);
   return [
     `N = ${phase.n}: ${phase.firstAudioMs.length} of ${phase.n * turns} turns answered, ${phase.bargeInMs.length} barge-ins measured ` +
-      `(${phase.bargeInMissed} found the reply over), ${phase.splitTurns} clips split by the VAD, ` +
+      `(${phase.bargeInMissed} found the reply over, ${phase.bargeInEarly} found it already stopped), ${phase.splitTurns} clips split by the VAD, ` +
       `${phase.conversationsEnded} goodbyes, ${phase.failedTurns} failed turns, ${phase.wallS.toFixed(0)} s`,
     `  end of speech → first agent audio      ${p50p95(phase.firstAudioMs)}   ${firstTarget}`,
     `    of which vad-speech-ended → audio    ${p50p95(phase.endpointToAudioMs)}`,

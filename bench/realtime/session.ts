@@ -22,6 +22,11 @@ export interface SessionFigures {
    * (no chunk in the 200 ms, one chunk's length, before it).
    */
   bargeInMissed: number;
+  /**
+   * Barge-ins whose reply had already been stopped (paused or interrupted) before the clip's first speech
+   * sample was sent: by the tail of the previous clip, or by sound before the clip's speech extent.
+   */
+  bargeInEarly: number;
   /** Turns whose clip the VAD ended more than once (the turn's reply may then be a partial one). */
   splitTurns: number;
   /** Conversations the agent ended (goodbye); the session then starts a new one. */
@@ -64,6 +69,7 @@ export async function runSession(
     bargeInMs: [],
     interruptedMs: [],
     bargeInMissed: 0,
+    bargeInEarly: 0,
     splitTurns: 0,
     conversationsEnded: 0,
     framesSent: 0,
@@ -154,7 +160,13 @@ export async function runSession(
   return figures;
 }
 
-/** After a barge-in clip: when the cut reply's last audio chunk and its agent-interrupted arrived. */
+/**
+ * After a barge-in clip: when the cut reply's audio stopped and its agent-interrupted arrived, both from
+ * the send time of the clip's first speech sample. The audio stops at the first `server.agent-paused`
+ * (speech over the agent pauses it while it is judged) or else at `server.agent-interrupted`; the figure
+ * is the arrival of the last audio chunk of the reply before that. A reply stopped before the speech
+ * started counts in `bargeInEarly`, one whose audio had all arrived before it in `bargeInMissed`.
+ */
 async function measureBargeIn(
   line: Line,
   cut: Reply,
@@ -166,15 +178,25 @@ async function measureBargeIn(
     figures.bargeInMissed += 1;
     return;
   }
-  const chunks = line.client.messages.filter(
+  const ofReply = (m: ServerMessage) => m.message_id === cut.messageId && m.seq <= end.seq;
+  const stops = line.client.messages.filter(
     (m: ServerMessage) =>
-      m.type === "server.new-message" && m.message_id === cut.messageId && m.seq < end.seq,
+      ofReply(m) && (m.type === "server.agent-paused" || m.type === "server.agent-interrupted"),
   );
-  const lastChunkAt = Math.max(...chunks.map((m) => line.arrivalOf(m)));
-  if (lastChunkAt < speechStartAt - 200) {
+  // The stop this clip caused: the first one that arrived after its speech began.
+  const stop = stops.find((m) => line.arrivalOf(m) >= speechStartAt);
+  if (stop === undefined || stops.some((m) => m.seq < stop.seq && m.type === "server.agent-interrupted")) {
+    figures.bargeInEarly += 1;
+    return;
+  }
+  const chunkArrivals = line.client.messages
+    .filter((m: ServerMessage) => ofReply(m) && m.type === "server.new-message" && m.seq < stop.seq)
+    .map((m) => line.arrivalOf(m));
+  const lastChunkAt = Math.max(...chunkArrivals);
+  if (chunkArrivals.length === 0 || lastChunkAt < speechStartAt) {
     figures.bargeInMissed += 1;
     return;
   }
-  figures.bargeInMs.push(Math.max(0, lastChunkAt - speechStartAt));
+  figures.bargeInMs.push(lastChunkAt - speechStartAt);
   figures.interruptedMs.push(line.arrivalOf(end) - speechStartAt);
 }
