@@ -1,3 +1,4 @@
+import http from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { demoGraphVersionBody } from "../../src/domain/demo/clinic-receptionist.js";
@@ -293,6 +294,43 @@ describe("a server whose agent is the openai-compatible engine", () => {
       expect(demoGraphVersionBody.states.find((s) => s.name === "check_answer")?.audio_fillers).toContain(
         (fillerEvent.action as { filler: string }).filler,
       );
+    });
+  });
+
+  it("a client that leaves mid-reply cancels the model's HTTP request", async () => {
+    await withServer({}, async (t) => {
+      model.chunkDelayMs = 200;
+      try {
+        const token = await t.token();
+        const aborted = model.abortedRequests;
+        // Its own connection (no pool), closed once the reply has begun.
+        await new Promise<void>((resolve, reject) => {
+          const request = http.request(
+            `${t.baseUrl}/v1/${t.orgId}/conversation/?response_format=text`,
+            {
+              method: "POST",
+              agent: false,
+              headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            },
+            (response) => {
+              let text = "";
+              response.on("data", (chunk: Buffer) => {
+                text += chunk.toString("utf8");
+                if (text.includes('"new-message"')) {
+                  request.destroy();
+                  resolve();
+                }
+              });
+              response.on("end", () => reject(new Error("the stream ended before the client left")));
+            },
+          );
+          request.on("error", () => undefined);
+          request.end(JSON.stringify({ service_id: t.serviceId }));
+        });
+        await expect.poll(() => model.abortedRequests, { timeout: 10_000 }).toBe(aborted + 1);
+      } finally {
+        model.chunkDelayMs = 0;
+      }
     });
   });
 
