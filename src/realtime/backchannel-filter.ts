@@ -14,6 +14,11 @@ export interface InterruptionSettings {
   /** Speech during agent audio shorter than this never interrupts. Default 500 ms. */
   min_interruption_ms: number;
   /**
+   * Words besides backchannel words that speech over the agent needs to interrupt by its transcript.
+   * Default 2: the recognizer often adds a stray word to a short "yeah" ("yeah well").
+   */
+  min_interruption_words: number;
+  /**
    * Speech over the agent still going on this long after it began interrupts, words recognized or not
    * (no backchannel lasts that long; the recognizer's words may lag behind). Default 1500 ms.
    */
@@ -56,6 +61,7 @@ export const DEFAULT_BACKCHANNEL_WORDS = [
 export const DEFAULT_INTERRUPTION_SETTINGS: InterruptionSettings = {
   resume_false_interruptions: true,
   min_interruption_ms: 500,
+  min_interruption_words: 2,
   max_backchannel_ms: 1500,
   backchannel_words: DEFAULT_BACKCHANNEL_WORDS,
   false_interruption_timeout_ms: 2500,
@@ -81,7 +87,7 @@ export function interruptionSettings(
       throw invalid(`interruption.${name} must be a number from 0 to ${max}`);
     return value;
   };
-  let words = base.backchannel_words;
+  let backchannelWords = base.backchannel_words;
   if (body.backchannel_words !== undefined) {
     const list = body.backchannel_words;
     if (
@@ -90,16 +96,23 @@ export function interruptionSettings(
       !list.every((w) => typeof w === "string" && w.length > 0 && w.length <= 40)
     )
       throw invalid("interruption.backchannel_words must be at most 100 words of 1 to 40 characters");
-    words = list as string[];
+    backchannelWords = list as string[];
   }
+  const words = body.min_interruption_words;
+  if (
+    words !== undefined &&
+    (typeof words !== "number" || !Number.isInteger(words) || words < 1 || words > 20)
+  )
+    throw invalid("interruption.min_interruption_words must be a whole number from 1 to 20");
   const resume = body.resume_false_interruptions;
   if (resume !== undefined && typeof resume !== "boolean")
     throw invalid("interruption.resume_false_interruptions must be a boolean");
   return {
     resume_false_interruptions: resume ?? base.resume_false_interruptions,
     min_interruption_ms: number("min_interruption_ms", 10_000),
+    min_interruption_words: words ?? base.min_interruption_words,
     max_backchannel_ms: number("max_backchannel_ms", 10_000),
-    backchannel_words: words,
+    backchannel_words: backchannelWords,
     false_interruption_timeout_ms: number("false_interruption_timeout_ms", 10_000),
   };
 }
@@ -120,8 +133,14 @@ function wordsOf(text: string): string[] {
  * as a backchannel too.
  */
 export function isBackchannelOnly(text: string, backchannelWords: string[]): boolean {
+  return meaningfulWordCount(text, backchannelWords) === 0;
+}
+
+/** Words of `text` that are not backchannel words (nor hum letters). */
+export function meaningfulWordCount(text: string, backchannelWords: string[]): number {
   const words = wordsOf(text);
   const phrases = backchannelWords.map((w) => wordsOf(w)).filter((p) => p.length > 0);
+  let count = 0;
   let i = 0;
   outer: while (i < words.length) {
     const word = words[i]!;
@@ -135,9 +154,10 @@ export function isBackchannelOnly(text: string, backchannelWords: string[]): boo
         continue outer;
       }
     }
-    return false;
+    count += 1;
+    i += 1;
   }
-  return true;
+  return count;
 }
 
 /** What to do with the agent's reply after hearing some user speech over it. */
@@ -145,14 +165,17 @@ export type SpeechVerdict = "interrupt" | "resume" | "undecided";
 
 /**
  * Judges user speech heard over the agent: `final` when the speech has ended (with its final
- * transcript), else a partial hypothesis. Short speech or backchannel words only: resume; more: interrupt
- * (a partial interrupts only once the speech has lasted `min_interruption_ms`).
+ * transcript), else a partial hypothesis. Short speech, or fewer than `min_interruption_words` words
+ * besides backchannel words: resume; else interrupt (a partial only once the speech has lasted
+ * `min_interruption_ms`).
  */
 export function judgeSpeech(
   speech: { text: string; speechMs: number; final: boolean },
   settings: InterruptionSettings,
 ): SpeechVerdict {
-  const meaningful = !isBackchannelOnly(speech.text, settings.backchannel_words);
+  const meaningful =
+    meaningfulWordCount(speech.text, settings.backchannel_words) >=
+    Math.max(1, settings.min_interruption_words);
   const longEnough = speech.speechMs >= settings.min_interruption_ms;
   if (speech.final) return meaningful && longEnough ? "interrupt" : "resume";
   return meaningful && longEnough ? "interrupt" : "undecided";
@@ -173,20 +196,17 @@ export interface ReplyControls {
  * it. The reply is interrupted as soon as a partial or final transcript of long enough speech says
  * something besides backchannel words, or when the speech is still going on `max_backchannel_ms` after
  * it began. It resumes when the speech turns out short or only backchannel words, or when no decision
- * came within `false_interruption_timeout_ms` after the speech stopped. Speech durations are in session
- * audio time (the VAD's); partials and the running speech are timed by the clock since the confirmation.
+ * came within `false_interruption_timeout_ms` after the speech stopped. Speech durations are in audio
+ * time (the VAD's), so a busy machine's lag does not lengthen them.
  */
 export class FalseInterruptionGuard {
-  private watched:
-    | { utteranceId: string; startMs: number; confirmedAtMs: number; confirmedWallMs: number; endMs?: number }
-    | undefined;
+  private watched: { utteranceId: string; startMs: number; heardUntilMs: number; endMs?: number } | undefined;
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: () => InterruptionSettings,
     private readonly reply: ReplyControls,
-    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** True while the guard watches an utterance (its end decides whether it becomes a turn). */
@@ -197,27 +217,27 @@ export class FalseInterruptionGuard {
   /** Speech (from `startMs`, confirmed at `confirmedAtMs`) over the agent's audio: pause and watch it. */
   speechConfirmed(utteranceId: string, startMs: number, confirmedAtMs: number): void {
     this.clear();
-    this.watched = { utteranceId, startMs, confirmedAtMs, confirmedWallMs: this.now() };
+    this.watched = { utteranceId, startMs, heardUntilMs: confirmedAtMs };
     this.paused = true;
     this.reply.pause();
-    const settings = this.settings();
-    const heardMs = confirmedAtMs - startMs;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        if (!this.watches(utteranceId) || this.watched?.endMs !== undefined) return;
-        this.clear();
-        this.reply.interrupt();
-      },
-      Math.max(0, settings.max_backchannel_ms - heardMs),
-    );
+  }
+
+  /** The VAD heard the watched speech go on until `untilMs`: too long for a backchannel interrupts. */
+  speechHeard(utteranceId: string, untilMs: number): void {
+    const watched = this.watched;
+    if (watched?.utteranceId !== utteranceId || watched.endMs !== undefined) return;
+    watched.heardUntilMs = Math.max(watched.heardUntilMs, untilMs);
+    if (untilMs - watched.startMs < this.settings().max_backchannel_ms) return;
+    this.clear();
+    this.reply.interrupt();
   }
 
   /** A partial transcript of the watched utterance; interrupts once it says something. */
   partial(utteranceId: string, text: string): void {
     const watched = this.watched;
     if (watched?.utteranceId !== utteranceId) return;
-    const speechMs = watched.confirmedAtMs - watched.startMs + (this.now() - watched.confirmedWallMs);
+    // Audio time: a partial that arrives late (a busy recognizer) does not make the speech longer.
+    const speechMs = (watched.endMs ?? watched.heardUntilMs) - watched.startMs;
     if (judgeSpeech({ text, speechMs, final: false }, this.settings()) === "interrupt") {
       this.clear();
       this.reply.interrupt();
@@ -246,7 +266,7 @@ export class FalseInterruptionGuard {
   speechEnded(utteranceId: string, text: string): "interrupted" | "resumed" {
     const watched = this.watched;
     if (watched?.utteranceId !== utteranceId) return "interrupted";
-    const speechMs = (watched.endMs ?? watched.confirmedAtMs) - watched.startMs;
+    const speechMs = (watched.endMs ?? watched.heardUntilMs) - watched.startMs;
     const wasPaused = this.paused;
     this.clear();
     if (judgeSpeech({ text, speechMs, final: true }, this.settings()) === "interrupt") {

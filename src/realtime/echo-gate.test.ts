@@ -96,6 +96,18 @@ describe("EchoGate", () => {
     expect(rms(cleaned.slice(userFrames))).toBeGreaterThan(rms(raw.slice(userFrames)) * 0.5);
   });
 
+  it("never puts the agent's voice into input that holds no echo of it (a headset user)", () => {
+    // Broke once: a delay found by chance made the gate subtract a prediction from silence, so the
+    // recognizer heard the agent's own words in the user's turn.
+    const { raw, cleaned } = call({ delayMs: 90, echoGain: 0 }, 5000, 500);
+    raw.forEach((frame, i) => {
+      const before = frame.reduce((n, x) => n + x * x, 0);
+      const after = cleaned[i]!.reduce((n, x) => n + x * x, 0);
+      expect(after).toBeLessThanOrEqual(before);
+    });
+    expect(rms(cleaned)).toBeGreaterThan(rms(raw) * 0.8);
+  });
+
   it("leaves the input alone while no agent audio plays", () => {
     const reference = new EchoReference();
     const gate = new EchoGate(reference);

@@ -21,6 +21,11 @@ const TAPS_BEFORE_DELAY = 48;
 /** Samples over which the echo path is fitted, and how often it is fitted again. */
 const FIT_WINDOW_SAMPLES = 4800;
 const FIT_EVERY_SAMPLES = 1600;
+/**
+ * A fitted echo path that explains less than this share of the input's energy over its window is no
+ * evidence of echo (a delay found by chance, or a user much louder than the echo): it is not used.
+ */
+const MIN_FIT_SHARE = 0.2;
 /** Input kept for measuring and fitting. */
 const HISTORY_SAMPLES = DELAY_WINDOW_SAMPLES + FIT_WINDOW_SAMPLES;
 /**
@@ -115,7 +120,8 @@ export class EchoGate {
       this.samplesSinceFit = 0;
       // The echo path stays as it was when the window holds too little agent audio to fit it again
       // (the agent just resumed after a pause, or starts a new reply).
-      this.filter = this.fitEchoPath() ?? this.filter;
+      const fit = this.fitEchoPath();
+      if (fit !== "no-reference") this.filter = fit;
     }
     return this.cancel(samples, startSample);
   }
@@ -218,10 +224,14 @@ export class EchoGate {
     return this.reference.samplesFrom(this.wallMsOf(n0, offsetMs) - leadMs, count + TAPS - 1);
   }
 
-  /** Least-squares echo-path filter over the last FIT_WINDOW_SAMPLES (Toeplitz normal equations). */
-  private fitEchoPath(): Float64Array | undefined {
+  /**
+   * Least-squares echo-path filter over the last FIT_WINDOW_SAMPLES (Toeplitz normal equations):
+   * undefined when it explains too little of the input to be an echo's, "no-reference" when the window
+   * holds too little agent audio to tell.
+   */
+  private fitEchoPath(): Float64Array | undefined | "no-reference" {
     const count = Math.min(FIT_WINDOW_SAMPLES, this.totalSamples);
-    if (count < TAPS * 8) return undefined;
+    if (count < TAPS * 8) return "no-reference";
     const offsetMs = this.clockOffsetMs();
     const delaySamples = this.delaySamples!;
     const input = this.recentInput(count);
@@ -233,7 +243,7 @@ export class EchoGate {
       for (let i = TAPS - 1; i < ref.length - lag; i += 1) sum += ref[i]! * ref[i + lag]!;
       autocorrelation[lag] = sum;
     }
-    if (autocorrelation[0]! < 1e-6) return undefined;
+    if (autocorrelation[0]! < 1e-6) return "no-reference";
     for (let j = 0; j < TAPS; j += 1) {
       let sum = 0;
       for (let t = 0; t < count; t += 1) sum += input[t]! * ref[t + TAPS - 1 - j]!;
@@ -241,6 +251,11 @@ export class EchoGate {
     }
     autocorrelation[0] = autocorrelation[0]! * 1.001 + 1e-6;
     const filter = solveToeplitz(autocorrelation, cross);
+    // The share of the window's energy the filter explains: h·p / Σx² for a least-squares fit.
+    let explained = 0;
+    for (let j = 0; j < TAPS; j += 1) explained += filter[j]! * cross[j]!;
+    const inputEnergy = energy(input);
+    if (inputEnergy === 0 || explained / inputEnergy < MIN_FIT_SHARE) return undefined;
     this.fitOffsetMs = offsetMs;
     this.fitDelaySamples = delaySamples;
     return filter;
@@ -258,14 +273,23 @@ export class EchoGate {
       const end = Math.min(samples.length, block + DAMPING_BLOCK_SAMPLES);
       let blockEcho = 0;
       let blockResidual = 0;
+      let blockInput = 0;
       for (let t = block; t < end; t += 1) {
         let echo = 0;
         for (let j = 0; j < TAPS; j += 1) echo += filter[j]! * ref[t + TAPS - 1 - j]!;
         const x = samples[t]! / 32768;
         residual[t] = x - echo;
         inputEnergy += x * x;
+        blockInput += x * x;
         blockEcho += echo * echo;
         blockResidual += residual[t]! * residual[t]!;
+      }
+      // Subtracting must never add energy: where it would, the prediction is wrong, and the input
+      // goes on as it came.
+      if (blockResidual >= blockInput) {
+        residualEnergy += blockInput;
+        cleaned.set(samples.subarray(block, end), block);
+        continue;
       }
       residualEnergy += blockResidual;
       const gain =

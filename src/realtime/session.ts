@@ -158,6 +158,7 @@ export class RealtimeSession {
           this.send("server.vad-speech-ended", { utterance_id: utteranceId, audio_end_ms: audioEndMs });
         },
         utteranceEnded: (utterance, recognition) => this.onUtteranceEnded(utterance, recognition),
+        speechHeard: (utteranceId, untilMs) => this.falseInterruptions.speechHeard(utteranceId, untilMs),
         partialTranscript: (utteranceId, text) => {
           this.falseInterruptions.partial(utteranceId, text);
           this.send("server.user-transcript-partial", { utterance_id: utteranceId, text });

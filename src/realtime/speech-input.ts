@@ -24,6 +24,8 @@ export interface SpeechInputEvents {
   /** The utterance ended (VAD end, or `audio: null` in manual mode); its transcript will follow. */
   utteranceEnded(utterance: Utterance, recognition: Promise<Recognition>): void;
   partialTranscript(utteranceId: string, text: string): void;
+  /** VAD mode: a frame of speech of the open utterance, ending at `untilMs` (VAD time). */
+  speechHeard?(utteranceId: string, untilMs: number): void;
   /** The input failed (its backlog overflowed, or the VAD broke): the session ends with `closeCode`. */
   failed(error: unknown, closeCode: "overloaded" | "internal"): void;
 }
@@ -191,6 +193,8 @@ export class SpeechInput {
           this.endUtterance();
         }
       }
+      if (this.utterance !== undefined && frame.probability >= this.settings.threshold)
+        this.events.speechHeard?.(this.utterance.id, frame.startMs + frame.durationMs);
     }
   }
 
