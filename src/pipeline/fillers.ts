@@ -54,12 +54,19 @@ export class FillerTimer {
         ? step.fillerTriggeredAfterSeconds * 1000
         : settings.defaultTriggerMs;
     this.openSteps.add(step.stepId);
+    const pick = this.options.pick ?? ((count: number) => Math.floor(Math.random() * count));
+    const text = phrases[Math.min(phrases.length - 1, Math.max(0, pick(phrases.length)))]!;
+    // The phrase is spoken now, while the step runs, so that its audio is ready when the trigger
+    // comes (the first time per voice it has to be synthesized; later it comes from the cache).
+    const voice = this.options.voice;
+    const audio = voice === undefined ? undefined : voice.cache.audioOf(voice.tts, voice.voiceId, text);
+    audio?.catch(() => undefined);
     clearTimeout(this.timers.get(step.stepId));
     this.timers.set(
       step.stepId,
       setTimeout(() => {
         this.timers.delete(step.stepId);
-        this.fire(step, phrases).catch((error: unknown) => {
+        this.fire(step, text, audio).catch((error: unknown) => {
           if (!this.options.signal.aborted) this.options.onError(error);
         });
       }, triggerMs),
@@ -89,12 +96,13 @@ export class FillerTimer {
     return this.openSteps.has(stepId) && !this.answering && !this.options.signal.aborted;
   }
 
-  private async fire(step: TurnStep, phrases: string[]): Promise<void> {
+  private async fire(
+    step: TurnStep,
+    text: string,
+    speaking: Promise<FillerAudio> | undefined,
+  ): Promise<void> {
     if (!this.stillDue(step.stepId)) return;
-    const pick = this.options.pick ?? ((count: number) => Math.floor(Math.random() * count));
-    const text = phrases[Math.min(phrases.length - 1, Math.max(0, pick(phrases.length)))]!;
-    const voice = this.options.voice;
-    const audio = voice === undefined ? undefined : await voice.cache.audioOf(voice.tts, voice.voiceId, text);
+    const audio = await speaking;
     if (!this.stillDue(step.stepId)) return;
     // One filler per step: the step stays open for the answer's ordering, but fires no more.
     this.openSteps.delete(step.stepId);
