@@ -11,7 +11,8 @@
  * mode with the default VAD settings, and from then on streams 16 kHz PCM16 in 20 ms binary frames at
  * real-time pace: digital silence, or a LibriVox clip as recorded when the user speaks (silence goes on
  * streaming while the agent talks, as from a live microphone). Even turns wait for the previous reply's
- * end before speaking; odd turns barge in 1 s after the previous reply's first audio chunk arrived.
+ * end before speaking; odd turns barge in: their speech starts 0.2 s after the previous reply's first
+ * audio chunk arrived.
  *
  * - first audio: the send time of the frame holding the clip's last speech sample → arrival of the first
  *   server.new-message after the turn's server.user-message-available.
@@ -72,6 +73,7 @@ function merged(all: SessionFigures[]): SessionFigures {
     endpointToAudioMs: all.flatMap((f) => f.endpointToAudioMs),
     bargeInMs: all.flatMap((f) => f.bargeInMs),
     interruptedMs: all.flatMap((f) => f.interruptedMs),
+    stoppedMs: all.flatMap((f) => f.stoppedMs),
     bargeInMissed: sum((f) => f.bargeInMissed),
     bargeInEarly: sum((f) => f.bargeInEarly),
     splitTurns: sum((f) => f.splitTurns),
@@ -170,6 +172,7 @@ function report(phase: Phase, one: Phase | undefined): string[] {
     `  end of speech → first agent audio      ${p50p95(phase.firstAudioMs)}   ${firstTarget}`,
     `    of which vad-speech-ended → audio    ${p50p95(phase.endpointToAudioMs)}`,
     `  first speech → last agent audio chunk  ${p50p95(phase.bargeInMs)}   target p50 ≤ ${minSpeechMs + 100} ms (${mark(bargeP50 <= minSpeechMs + 100)})`,
+    `  first speech → audio stop message      ${p50p95(phase.stoppedMs)}   (agent-paused, else agent-interrupted: the client flushes)`,
     `  first speech → agent-interrupted       ${p50p95(phase.interruptedMs)}`,
     `  input frames late > 20 ms              ${phase.lateFrames} of ${phase.framesSent} (worst ${phase.maxLatenessMs.toFixed(0)} ms late), ` +
       `closes 1013: ${phase.overloadCloses}   target none (${mark(phase.lateFrames + phase.overloadCloses === 0)})`,
@@ -184,7 +187,7 @@ function report(phase: Phase, one: Phase | undefined): string[] {
 const steps = counts(values["max-n"] ? values.steps : values.sessions);
 if (steps.length === 0) throw new Error("--sessions and --steps take counts such as 1,4,8");
 console.log(
-  `real-time sessions: ${turns} turns each (odd turns barge in 1 s into the previous reply), ` +
+  `real-time sessions: ${turns} turns each (odd turns barge in 0.2 s into the previous reply), ` +
     `20 ms frames at real-time pace, silence streamed between clips, ${clips.length} LibriVox clips`,
 );
 let one: Phase | undefined;
