@@ -1,7 +1,8 @@
 /**
  * Permission strings in the API's `Resource:Action` form: every permission the Amigo spec names (its
- * endpoint descriptions say which one each call needs). The admin role holds all of them;
- * `DefaultUserRole` holds what an end user needs to talk to agents and manage their own profile.
+ * endpoint descriptions say which one each call needs). `DefaultAmigoAdministratorRole` and
+ * `DefaultSuperAdministratorRole` hold all of them, `DefaultAdministratorRole` all but the platform-level
+ * ones, and `DefaultUserRole` what an end user needs to talk to agents and manage their own profile.
  */
 export const ALL_PERMISSIONS = [
   // Organization
@@ -97,6 +98,21 @@ export type Permission = (typeof ALL_PERMISSIONS)[number];
 
 export const ADMIN_ROLE_NAME = "DefaultAmigoAdministratorRole";
 export const DEFAULT_USER_ROLE_NAME = "DefaultUserRole";
+/** The spec's default role for a new API key (`create-api-key`'s `role_name`): an organization's administrator. */
+export const ORGANIZATION_ADMIN_ROLE_NAME = "DefaultAdministratorRole";
+export const SUPER_ADMIN_ROLE_NAME = "DefaultSuperAdministratorRole";
+
+/** Permissions above an organization's own administration: creating or deleting organizations, Amigo's model list. */
+const PLATFORM_PERMISSIONS: readonly Permission[] = [
+  "Organization:CreateOrganization",
+  "Organization:DeleteOrganization",
+  "Admin:GetModels",
+];
+
+/** What an organization's administrator may do: every permission except the platform-level ones. */
+export const ORGANIZATION_ADMIN_PERMISSIONS: readonly Permission[] = ALL_PERMISSIONS.filter(
+  (permission) => !PLATFORM_PERMISSIONS.includes(permission),
+);
 
 /** What an ordinary user may do: talk to services and read and manage their own data. */
 export const DEFAULT_USER_PERMISSIONS: readonly Permission[] = [

@@ -14,6 +14,9 @@ import {
   ALL_PERMISSIONS,
   DEFAULT_USER_PERMISSIONS,
   DEFAULT_USER_ROLE_NAME,
+  ORGANIZATION_ADMIN_PERMISSIONS,
+  ORGANIZATION_ADMIN_ROLE_NAME,
+  SUPER_ADMIN_ROLE_NAME,
 } from "../domain/permissions.js";
 import type { Store } from "./types.js";
 
@@ -30,7 +33,7 @@ export interface DemoSeed {
   serviceId: string;
 }
 
-/** Creates the built-in roles of an organization, or brings their permissions up to date. */
+/** Creates the spec's four default roles of an organization, or brings their permissions up to date. */
 export async function ensureRoles(store: Store, organizationId: string): Promise<void> {
   await store.upsertRole({
     id: newId(),
@@ -38,6 +41,21 @@ export async function ensureRoles(store: Store, organizationId: string): Promise
     name: ADMIN_ROLE_NAME,
     description: "Administrator: every permission",
     permissions: [...ALL_PERMISSIONS],
+  });
+  await store.upsertRole({
+    id: newId(),
+    organizationId,
+    name: SUPER_ADMIN_ROLE_NAME,
+    description: "Super administrator: every permission",
+    permissions: [...ALL_PERMISSIONS],
+  });
+  await store.upsertRole({
+    id: newId(),
+    organizationId,
+    name: ORGANIZATION_ADMIN_ROLE_NAME,
+    description:
+      "Organization administrator: every permission but creating or deleting organizations and listing models",
+    permissions: [...ORGANIZATION_ADMIN_PERMISSIONS],
   });
   await store.upsertRole({
     id: newId(),

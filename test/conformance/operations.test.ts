@@ -381,6 +381,26 @@ it("has a valid request for every implemented operation", () => {
   expect(Object.keys(validRequests).sort()).toEqual([...implemented].sort());
 });
 
+it("creates an API key without role_name, under the spec's default DefaultAdministratorRole", async () => {
+  const created = await json<{ api_key_id: string; api_key: string }>(
+    callOf("create-api-key", { json: { name: "default role", duration: "P1D" } }),
+    201,
+  );
+  const keys = await json<{ api_keys: { key_id: string; role_id: string }[] }>(callOf("get-api-keys"), 200);
+  const roleId = keys.api_keys.find((key) => key.key_id === created.api_key_id)?.role_id;
+  // A stored role's id, not the name the key would fall back to when the role were missing.
+  expect(roleId).toMatch(/^[0-9a-f]{24}$/);
+  const { userId } = await newUser();
+  await expectAnswer(
+    t.baseUrl,
+    callOf("sign-in-with-api-key", {
+      token: undefined,
+      headers: { "x-api-key": created.api_key, "x-api-key-id": created.api_key_id, "x-user-id": userId },
+    }),
+    200,
+  );
+});
+
 describe.each(implemented)("%s", (operationId) => {
   const schemas = API_SCHEMAS.requests[operationId]!;
 

@@ -30,7 +30,7 @@ describe.each(storeKinds)("hostile requests against auth, keys and filters on %s
   const createKey = (auth: string, json: Record<string, unknown>) =>
     call<{ api_key_id: string; api_key: string }>(`${base}/organization/api_key/`, auth, {
       method: "POST",
-      // The spec's default role, DefaultAdministratorRole, is not among the demo organization's roles.
+      // Keys made here carry the demo admin's own role unless a case names another.
       json: { name: "k", duration: "P1D", role_name: "DefaultAmigoAdministratorRole", ...json },
     });
   const invite = async (roleName: string) => {

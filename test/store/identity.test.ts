@@ -4,7 +4,13 @@ import { apiKeySecretMatches, hashApiKeySecret, newApiKeySecret } from "../../sr
 import { AppError } from "../../src/lib/app-error.js";
 import { ensureRoles } from "../../src/store/seed-demo.js";
 import type { Store } from "../../src/store/types.js";
-import { ADMIN_ROLE_NAME, ALL_PERMISSIONS, DEFAULT_USER_ROLE_NAME } from "../../src/domain/permissions.js";
+import {
+  ADMIN_ROLE_NAME,
+  ALL_PERMISSIONS,
+  DEFAULT_USER_ROLE_NAME,
+  ORGANIZATION_ADMIN_ROLE_NAME,
+  SUPER_ADMIN_ROLE_NAME,
+} from "../../src/domain/permissions.js";
 import { openTestStore, storeKinds, type TestStore } from "../helpers/store-fixtures.js";
 import { at, firstPage, testConversation, testTurn, testUser } from "./entities.js";
 
@@ -44,8 +50,15 @@ describe.each(storeKinds)("organizations, roles, users and API keys on %s", (kin
     await ensureRoles(store, orgA);
     await ensureRoles(store, orgA);
     const roles = await store.listRoles(orgA);
-    expect(roles.map((r) => r.name).sort()).toEqual([ADMIN_ROLE_NAME, DEFAULT_USER_ROLE_NAME].sort());
+    expect(roles.map((r) => r.name).sort()).toEqual(
+      [ADMIN_ROLE_NAME, DEFAULT_USER_ROLE_NAME, ORGANIZATION_ADMIN_ROLE_NAME, SUPER_ADMIN_ROLE_NAME].sort(),
+    );
     expect((await store.getRole(orgA, ADMIN_ROLE_NAME))?.permissions).toEqual([...ALL_PERMISSIONS]);
+    expect((await store.getRole(orgA, SUPER_ADMIN_ROLE_NAME))?.permissions).toEqual([...ALL_PERMISSIONS]);
+    const orgAdmin = (await store.getRole(orgA, ORGANIZATION_ADMIN_ROLE_NAME))!.permissions;
+    expect(orgAdmin).toContain("Organization:CreateAPIKey");
+    expect(orgAdmin).toContain("Role:CreateRole");
+    expect(orgAdmin).not.toContain("Organization:DeleteOrganization");
     expect((await store.getRole(orgA, DEFAULT_USER_ROLE_NAME))?.permissions).toContain(
       "Conversation:InteractWithConversation",
     );
@@ -54,7 +67,7 @@ describe.each(storeKinds)("organizations, roles, users and API keys on %s", (kin
     const role = (await store.getRole(orgA, DEFAULT_USER_ROLE_NAME))!;
     await store.upsertRole({ ...role, id: newId(), permissions: ["User:GetUserInfo"] });
     expect((await store.getRole(orgA, DEFAULT_USER_ROLE_NAME))?.permissions).toEqual(["User:GetUserInfo"]);
-    expect(await store.listRoles(orgA)).toHaveLength(2);
+    expect(await store.listRoles(orgA)).toHaveLength(4);
   });
 
   it("creates, reads, updates and deletes a user, keeping every field", async () => {

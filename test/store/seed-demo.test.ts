@@ -20,6 +20,13 @@ describe.each(storeKinds)("seedDemo on %s", (kind) => {
       const users = await store.listUsers("demo-race", {}, firstPage(10));
       expect(users.items.map((u) => u.email)).toEqual([DEMO_ADMIN_EMAIL]);
       expect((await store.getRole("demo-race", ADMIN_ROLE_NAME))?.permissions).toEqual([...ALL_PERMISSIONS]);
+      // The spec's four default roles, each once (create-api-key's default role among them).
+      expect((await store.listRoles("demo-race")).map((r) => r.name).sort()).toEqual([
+        "DefaultAdministratorRole",
+        "DefaultAmigoAdministratorRole",
+        "DefaultSuperAdministratorRole",
+        "DefaultUserRole",
+      ]);
       const service = services.items[0]!;
       const release = service.versionSets.release!;
       const agent = await store.getVersion(
