@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { wavHeader } from "../engines/codec/encoders.js";
 import { ApiClient, readEvents } from "./api-client.js";
 import { CliError, EXIT } from "./cli-error.js";
 import { parseCommandLine, resolveCredentials } from "./client-options.js";
@@ -32,20 +33,7 @@ function wavData(piece: Buffer): Buffer {
 /** One WAV file of the pieces' samples (16 kHz mono 16-bit, as the server sends them). */
 function joinWavPieces(pieces: Buffer[]): Buffer {
   const data = Buffer.concat(pieces.map(wavData));
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0, "ascii");
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write("WAVEfmt ", 8, "ascii");
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(32_000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36, "ascii");
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return Buffer.concat([wavHeader(16_000, data.length), data]);
 }
 
 /** Plays an MP3 with the first player found on PATH; false when there is none. */

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { wavHeader } from "../../src/engines/codec/encoders.js";
 import { readPcm16Wav } from "../helpers/speech-corpus.js";
 
 /** Debian's `chromium` (installed by `npm run setup`). */
@@ -32,21 +33,8 @@ export function microphoneWav(
   const total = lead + samples.length + trailingMs * 16;
   const data = Buffer.alloc(total * 2);
   for (let i = 0; i < samples.length; i += 1) data.writeInt16LE(samples[i]!, (lead + i) * 2);
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0, "ascii");
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write("WAVEfmt ", 8, "ascii");
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(32_000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36, "ascii");
-  header.writeUInt32LE(data.length, 40);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "parley-mic-")), "microphone.wav");
-  fs.writeFileSync(file, Buffer.concat([header, data]));
+  fs.writeFileSync(file, Buffer.concat([wavHeader(16_000, data.length), data]));
   return { file, durationMs: total / 16 };
 }
 

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { wavHeader } from "../../src/engines/codec/encoders.js";
 import { GatedStt } from "../helpers/gated-stt.js";
 import { call, callStream, textMessage } from "../helpers/http-client.js";
 import { multipartBody, rawRequest } from "../helpers/raw-http.js";
@@ -8,24 +9,6 @@ import { librivoxClips } from "../helpers/speech-corpus.js";
 
 const STALL_MS = 400;
 const speech = fs.readFileSync(librivoxClips()[3]!.wavPath);
-
-/** A 16-bit mono WAV header for `dataBytes` of samples at `sampleRateHz`. */
-function wavHeader(sampleRateHz: number, dataBytes: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0);
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write("WAVEfmt ", 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRateHz, 24);
-  header.writeUInt32LE(sampleRateHz * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36);
-  header.writeUInt32LE(dataBytes, 40);
-  return header;
-}
 
 describe("request bodies cannot crash the server or lock a conversation", () => {
   let t: TestServer;

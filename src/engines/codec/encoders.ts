@@ -2,24 +2,28 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import type { WasmMediaEncoder } from "wasm-media-encoders";
 
+/** The 44-byte RIFF header of a 16-bit mono PCM WAV file holding `dataBytes` of samples. */
+export function wavHeader(sampleRateHz: number, dataBytes: number): Buffer {
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0, "ascii");
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.write("WAVE", 8, "ascii");
+  header.write("fmt ", 12, "ascii");
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(sampleRateHz, 24);
+  header.writeUInt32LE(sampleRateHz * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36, "ascii");
+  header.writeUInt32LE(dataBytes, 40);
+  return header;
+}
+
 /** A standalone WAV file (RIFF header + 16-bit PCM, mono) holding `samples`. */
 export function encodeWavFile(samples: Int16Array, sampleRateHz: number): Uint8Array {
-  const dataBytes = samples.length * 2;
-  const file = Buffer.alloc(44 + dataBytes);
-  file.write("RIFF", 0, "ascii");
-  file.writeUInt32LE(36 + dataBytes, 4);
-  file.write("WAVE", 8, "ascii");
-  file.write("fmt ", 12, "ascii");
-  file.writeUInt32LE(16, 16);
-  file.writeUInt16LE(1, 20);
-  file.writeUInt16LE(1, 22);
-  file.writeUInt32LE(sampleRateHz, 24);
-  file.writeUInt32LE(sampleRateHz * 2, 28);
-  file.writeUInt16LE(2, 32);
-  file.writeUInt16LE(16, 34);
-  file.write("data", 36, "ascii");
-  file.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < samples.length; i += 1) file.writeInt16LE(samples[i]!, 44 + i * 2);
+  const file = Buffer.concat([wavHeader(sampleRateHz, samples.length * 2), encodePcm16(samples)]);
   return new Uint8Array(file.buffer, file.byteOffset, file.length);
 }
 
