@@ -4,40 +4,21 @@
  * (a required field left out, a wrong type, a value outside an enum, a malformed id) answer 422 naming
  * the field. Every answer, errors included, is checked against the spec.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { demoAgentVersionBody, demoGraphVersionBody } from "../../src/domain/demo/clinic-receptionist.js";
 import { API_SCHEMAS } from "../../src/http/api-spec/api-schemas.generated.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
 import { specAccepts, specSchema } from "../helpers/spec-validator.js";
 import { type ApiCall, expectAnswer, expectInvalid } from "./api-call.js";
+import { useConformanceServer } from "./conformance-server.js";
 
 type JsonObject = Record<string, unknown>;
 
-let t: TestServer;
-let token: string;
-
-beforeAll(async () => {
-  t = await startTestServer({ store: "sqlite", env: { PARLEY_INTERACTIONS_PER_MINUTE: "100000" } });
-  token = await t.token();
-});
-afterAll(async () => t.close());
-
+const api = useConformanceServer({ store: "sqlite", env: { PARLEY_INTERACTIONS_PER_MINUTE: "100000" } });
 /** A call of `operationId` at its spec path, as the demo administrator. */
-function callOf(operationId: string, fields: Partial<ApiCall> = {}): ApiCall {
-  const operation = API_SCHEMAS.operations.find((o) => o.operationId === operationId);
-  if (operation === undefined) throw new Error(`no operation ${operationId}`);
-  return {
-    operationId,
-    method: operation.method.toUpperCase() as ApiCall["method"],
-    path: operation.path,
-    token,
-    ...fields,
-    params: { organization: t.orgId, ...fields.params },
-  };
-}
+const callOf = api.call;
 
 const json = async <T>(call: ApiCall, status: number) =>
-  (await expectAnswer(t.baseUrl, call, status)).body as T;
+  (await expectAnswer(api.t.baseUrl, call, status)).body as T;
 
 async function newAgent(versionBody: JsonObject | null = demoAgentVersionBody): Promise<string> {
   const { id } = await json<{ id: string }>(
@@ -100,7 +81,7 @@ async function newUser(): Promise<{ userId: string; userToken: string }> {
     }),
     201,
   );
-  return { userId, userToken: await t.token(userId) };
+  return { userId, userToken: await api.t.token(userId) };
 }
 
 /** A conversation of a new service with one completed interaction after the greeting. */
@@ -111,13 +92,13 @@ async function newConversation(): Promise<{
 }> {
   const serviceId = await newService();
   const created = await expectAnswer(
-    t.baseUrl,
+    api.t.baseUrl,
     callOf("create-conversation", { query: { response_format: "text" }, json: { service_id: serviceId } }),
     201,
   );
   const conversationId = created.events[0]!.conversation_id as string;
   const interacted = await expectAnswer(
-    t.baseUrl,
+    api.t.baseUrl,
     callOf("interact-with-conversation", {
       params: { conversation_id: conversationId },
       query: { request_format: "text", response_format: "text" },
@@ -136,7 +117,7 @@ const validRequests: Record<string, () => Promise<{ call: ApiCall; status: numbe
   "sign-in-with-api-key": async () => ({
     call: callOf("sign-in-with-api-key", {
       token: undefined,
-      headers: { "x-api-key": t.apiKey, "x-api-key-id": t.apiKeyId, "x-user-id": t.userId },
+      headers: { "x-api-key": api.t.apiKey, "x-api-key-id": api.t.apiKeyId, "x-user-id": api.t.userId },
     }),
     status: 200,
   }),
@@ -165,7 +146,7 @@ const validRequests: Record<string, () => Promise<{ call: ApiCall; status: numbe
     status: 204,
   }),
   "get-user-model": async () => ({
-    call: callOf("get-user-model", { params: { user_id: t.userId } }),
+    call: callOf("get-user-model", { params: { user_id: api.t.userId } }),
     status: 200,
   }),
   "create-api-key": async () => ({
@@ -232,7 +213,7 @@ const validRequests: Record<string, () => Promise<{ call: ApiCall; status: numbe
     status: 200,
   }),
   "get-services": async () => ({
-    call: callOf("get-services", { query: { id: [t.serviceId], is_active: "true" } }),
+    call: callOf("get-services", { query: { id: [api.t.serviceId], is_active: "true" } }),
     status: 200,
   }),
   "create-service": async () => ({
@@ -357,7 +338,7 @@ const validRequests: Record<string, () => Promise<{ call: ApiCall; status: numbe
   "generate-conversation-starter": async () => ({
     call: callOf("generate-conversation-starter", {
       json: {
-        service_id: t.serviceId,
+        service_id: api.t.serviceId,
         facets: ["appointments"],
         min_count: 1,
         max_count: 2,
@@ -392,7 +373,7 @@ it("creates an API key without role_name, under the spec's default DefaultAdmini
   expect(roleId).toMatch(/^[0-9a-f]{24}$/);
   const { userId } = await newUser();
   await expectAnswer(
-    t.baseUrl,
+    api.t.baseUrl,
     callOf("sign-in-with-api-key", {
       token: undefined,
       headers: { "x-api-key": created.api_key, "x-api-key-id": created.api_key_id, "x-user-id": userId },
@@ -406,7 +387,7 @@ describe.each(implemented)("%s", (operationId) => {
 
   it("answers a valid request with its documented status and body", async () => {
     const { call, status } = await validRequests[operationId]!();
-    await expectAnswer(t.baseUrl, call, status);
+    await expectAnswer(api.t.baseUrl, call, status);
   });
 
   const idParams = Object.entries((schemas.params.properties ?? {}) as Record<string, JsonObject>).filter(
@@ -418,7 +399,7 @@ describe.each(implemented)("%s", (operationId) => {
       for (const [name] of idParams) {
         for (const bad of ["not-an-id", "0123456789ABCDEF01234567", "0".repeat(25)]) {
           await expectInvalid(
-            t.baseUrl,
+            api.t.baseUrl,
             { ...call, params: { ...call.params, [name]: bad } },
             `path.${name}`,
           );
@@ -435,11 +416,11 @@ describe.each(implemented)("%s", (operationId) => {
       const { call } = await validRequests[operationId]!();
       for (const name of requiredQuery) {
         const { [name]: _left, ...query } = call.query ?? {};
-        await expectInvalid(t.baseUrl, { ...call, query }, `query.${name}`);
+        await expectInvalid(api.t.baseUrl, { ...call, query }, `query.${name}`);
       }
       for (const [name] of enumQuery) {
         await expectInvalid(
-          t.baseUrl,
+          api.t.baseUrl,
           { ...call, query: { ...call.query, [name]: "audio" } },
           `query.${name}`,
         );
@@ -460,7 +441,7 @@ describe.each(implemented)("%s", (operationId) => {
       );
       for (const field of required) {
         const { [field]: _left, ...rest } = valid;
-        await expectInvalid(t.baseUrl, { ...call, json: rest }, `body.${field}`);
+        await expectInvalid(api.t.baseUrl, { ...call, json: rest }, `body.${field}`);
       }
       // A value of a type the property's schema does not take, for each field of the valid body.
       for (const field of Object.keys(valid)) {
@@ -468,10 +449,10 @@ describe.each(implemented)("%s", (operationId) => {
           (candidate) => !specAccepts(`${pointer}/properties/${field}`, candidate),
         );
         if (wrong === undefined) continue;
-        await expectInvalid(t.baseUrl, { ...call, json: { ...valid, [field]: wrong } }, `body.${field}`);
+        await expectInvalid(api.t.baseUrl, { ...call, json: { ...valid, [field]: wrong } }, `body.${field}`);
       }
       for (const notAnObject of [null, "text", 7, [valid]]) {
-        await expectInvalid(t.baseUrl, { ...call, json: notAnObject }, "body");
+        await expectInvalid(api.t.baseUrl, { ...call, json: notAnObject }, "body");
       }
     });
 
@@ -490,7 +471,7 @@ describe.each(implemented)("%s", (operationId) => {
         const json = { ...(call.json as JsonObject), ...Object.fromEntries(takers.map((f) => [f, value])) };
         // A first agent version must define its fields: all of them null is the spec's 400.
         const expected = operationId === "create-agent-version" && value === null ? 400 : status;
-        const answer = await expectAnswer(t.baseUrl, { ...call, json }, expected);
+        const answer = await expectAnswer(api.t.baseUrl, { ...call, json }, expected);
         expect(answer.status, `${label}: ${takers.join(", ")}`).toBe(expected);
       }
     });

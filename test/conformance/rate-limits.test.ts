@@ -2,97 +2,74 @@
  * The per-user rate limits each operation's 429 response documents, with the spec's numbers (a server
  * on its default settings), and how the settings change them.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { API_SCHEMAS } from "../../src/http/api-spec/api-schemas.generated.js";
 import { OperationRateLimits } from "../../src/http/api-spec/operation-limits.js";
 import type { Principal } from "../../src/domain/principal.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
 import { type ApiCall, expectAnswer } from "./api-call.js";
+import { useConformanceServer } from "./conformance-server.js";
 
 describe("the spec's limits on a server with default settings", () => {
-  let t: TestServer;
-  let token: string;
+  // Empty values select the defaults (the test helper loosens them otherwise).
+  const api = useConformanceServer({
+    store: "sqlite",
+    env: {
+      PARLEY_RATE_LIMITS: "",
+      PARLEY_CONVERSATION_CREATES_PER_MINUTE: "",
+      PARLEY_INTERACTIONS_PER_MINUTE: "",
+    },
+  });
 
-  beforeAll(async () => {
-    // Empty values select the defaults (the test helper loosens them otherwise).
-    t = await startTestServer({
-      store: "sqlite",
-      env: {
-        PARLEY_RATE_LIMITS: "",
-        PARLEY_CONVERSATION_CREATES_PER_MINUTE: "",
-        PARLEY_INTERACTIONS_PER_MINUTE: "",
-      },
+  const createCall = (): ApiCall =>
+    api.call("create-conversation", {
+      query: { response_format: "text" },
+      json: { service_id: api.t.serviceId },
     });
-    token = await t.token();
-  });
-  afterAll(async () => t.close());
-
-  const createCall = (): ApiCall => ({
-    operationId: "create-conversation",
-    method: "POST",
-    path: "/v1/{organization}/conversation/",
-    params: { organization: t.orgId },
-    query: { response_format: "text" },
-    token,
-    json: { service_id: t.serviceId },
-  });
 
   it("creates at most 5 conversations a minute per user, apart from the interactions", async () => {
     for (let created = 0; created < 5; created += 1) {
-      const answer = await expectAnswer(t.baseUrl, createCall(), 201);
+      const answer = await expectAnswer(api.t.baseUrl, createCall(), 201);
       const conversationId = answer.events[0]!.conversation_id as string;
       // A farewell ends the conversation, so the next one may start.
       const bye = await expectAnswer(
-        t.baseUrl,
-        {
-          operationId: "interact-with-conversation",
-          method: "POST",
-          path: "/v1/{organization}/conversation/{conversation_id}/interact",
-          params: { organization: t.orgId, conversation_id: conversationId },
+        api.t.baseUrl,
+        api.call("interact-with-conversation", {
+          params: { conversation_id: conversationId },
           query: { request_format: "text", response_format: "text" },
-          token,
           form: { initial_message_type: "user-message", recorded_message: "bye, that's all" },
-        },
+        }),
         200,
       );
       expect(bye.events.at(-1)?.conversation_completed).toBe(true);
     }
-    const limited = await expectAnswer(t.baseUrl, createCall(), 429);
+    const limited = await expectAnswer(api.t.baseUrl, createCall(), 429);
     expect((limited.body as { detail: string }).detail).toContain("5 requests per minute");
   });
 
   it("limits each other operation per user with the spec's number (get-conversations: 15)", async () => {
-    const list = (bearer: string): ApiCall => ({
-      operationId: "get-conversations",
-      method: "GET",
-      path: "/v1/{organization}/conversation/",
-      params: { organization: t.orgId },
-      token: bearer,
-    });
-    for (let i = 0; i < 15; i += 1) await expectAnswer(t.baseUrl, list(token), 200);
-    const limited = await expectAnswer(t.baseUrl, list(token), 429);
+    const list = (bearer: string): ApiCall =>
+      api.call("get-conversations", {
+        token: bearer,
+      });
+    for (let i = 0; i < 15; i += 1) await expectAnswer(api.t.baseUrl, list(api.token), 200);
+    const limited = await expectAnswer(api.t.baseUrl, list(api.token), 429);
     expect((limited.body as { detail: string }).detail).toContain("15 requests per minute");
     // Another user has a count of their own.
     const invited = await expectAnswer(
-      t.baseUrl,
-      {
-        operationId: "create-invited-user",
-        method: "POST",
-        path: "/v1/{organization}/user/",
-        params: { organization: t.orgId },
-        token,
+      api.t.baseUrl,
+      api.call("create-invited-user", {
         json: {
           first_name: "Jo",
           last_name: "Ray",
           email: "jo.ray@example.com",
           role_name: "DefaultUserRole",
         },
-      },
+      }),
       201,
     );
-    const otherToken = await t.token((invited.body as { user_id: string }).user_id);
-    await expectAnswer(t.baseUrl, list(otherToken), 200);
+    const otherToken = await api.t.token((invited.body as { user_id: string }).user_id);
+    await expectAnswer(api.t.baseUrl, list(otherToken), 200);
   });
 });
 
