@@ -1,5 +1,6 @@
 import { createRulesAgentEngine } from "../../src/engines/agent/rules/index.js";
 import type { AgentEngine, AgentEvent, AgentTurnInput } from "../../src/engines/agent/types.js";
+import { heldGate } from "./held-gate.js";
 
 /** How one turn of the agent ended: with its `done`, or with what it threw (an abort's reason). */
 export type TurnEnding = { completed: true } | { completed: false; error: unknown };
@@ -22,8 +23,7 @@ export interface ProbedAgent extends AgentEngine {
  */
 export function probedAgent(): ProbedAgent {
   const rules = createRulesAgentEngine();
-  let releaseHeld: (() => void) | undefined;
-  let heldWaiters: (() => void)[] = [];
+  const gate = heldGate();
   let endingWaiters: ((ending: TurnEnding) => void)[] = [];
 
   const announceEnding = (ending: TurnEnding) => {
@@ -32,38 +32,12 @@ export function probedAgent(): ProbedAgent {
     for (const waiter of waiters) waiter(ending);
   };
 
-  const hold = (signal: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        releaseHeld = undefined;
-        reject(signal.reason as Error);
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      signal.addEventListener("abort", onAbort, { once: true });
-      releaseHeld = () => {
-        releaseHeld = undefined;
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      const waiters = heldWaiters;
-      heldWaiters = [];
-      for (const waiter of waiters) waiter();
-    });
-
   return {
     name: "probed",
     capabilities: rules.capabilities,
     expectedUserReplies: (graph, state) => rules.expectedUserReplies(graph, state),
-    release() {
-      releaseHeld?.();
-    },
-    whenHeld() {
-      if (releaseHeld !== undefined) return Promise.resolve();
-      return new Promise<void>((resolve) => heldWaiters.push(resolve));
-    },
+    release: gate.release,
+    whenHeld: gate.whenHeld,
     nextTurnEnding() {
       return new Promise<TurnEnding>((resolve) => endingWaiters.push(resolve));
     },
@@ -74,7 +48,7 @@ export function probedAgent(): ProbedAgent {
       try {
         for await (const event of rules.runTurn(input, options)) {
           if (event.kind === "text-delta" && text.includes("holdBeforeReply") && pieces === 0) {
-            await hold(options.signal);
+            await gate.hold(options.signal);
           }
           if (event.kind === "done") ending = { completed: true };
           yield event;

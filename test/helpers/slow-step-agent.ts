@@ -1,6 +1,7 @@
 import { setTimeout } from "node:timers/promises";
 import { createRulesAgentEngine } from "../../src/engines/agent/rules/index.js";
 import type { AgentEngine, AgentEvent, AgentTurnInput } from "../../src/engines/agent/types.js";
+import { heldGate } from "./held-gate.js";
 
 /** The step the slow agent announces, as the spec's tool-call action. */
 export const SLOW_STEP_STARTED = {
@@ -32,36 +33,14 @@ export interface SlowStepAgent extends AgentEngine {
  */
 export function slowStepAgent(): SlowStepAgent {
   const rules = createRulesAgentEngine();
-  let releaseHeld: (() => void) | undefined;
-  const heldWaiters: (() => void)[] = [];
-
-  const hold = (signal: AbortSignal) =>
-    new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        releaseHeld = undefined;
-        reject(signal.reason as Error);
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      releaseHeld = () => {
-        releaseHeld = undefined;
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      for (const waiter of heldWaiters.splice(0)) waiter();
-    });
+  const gate = heldGate();
 
   return {
     name: "slow-step",
     capabilities: rules.capabilities,
     expectedUserReplies: (graph, state) => rules.expectedUserReplies(graph, state),
-    release() {
-      releaseHeld?.();
-    },
-    whenHeld() {
-      if (releaseHeld !== undefined) return Promise.resolve();
-      return new Promise<void>((resolve) => heldWaiters.push(resolve));
-    },
+    release: gate.release,
+    whenHeld: gate.whenHeld,
     async *runTurn(input: AgentTurnInput, options: { signal: AbortSignal }): AsyncIterable<AgentEvent> {
       const text = input.userMessage?.text ?? "";
       if (text.includes("slowStep") || text.includes("fastStep")) {
@@ -76,7 +55,7 @@ export function slowStepAgent(): SlowStepAgent {
         };
         if (heldForMs !== undefined)
           await setTimeout(Number(heldForMs), undefined, { signal: options.signal });
-        else if (text.includes("slowStep")) await hold(options.signal);
+        else if (text.includes("slowStep")) await gate.hold(options.signal);
         yield { kind: "step-ended", stepId: "check-slots:1" };
       }
       yield* rules.runTurn(input, options);
