@@ -14,6 +14,29 @@ export interface OpenAiEndpoint {
   setting: string;
 }
 
+/**
+ * The endpoint of an `openai` speech engine (`STT` or `TTS`) from its settings; throws at startup when
+ * its base URL is missing or is not an http(s) URL.
+ */
+export function openAiSpeechEndpoint(
+  kind: "STT" | "TTS",
+  settings: {
+    baseUrl: string | undefined;
+    apiKey: string | undefined;
+    timeoutMs: number;
+    maxRetries: number;
+  },
+): OpenAiEndpoint {
+  const setting = `PARLEY_${kind}_BASE_URL`;
+  if (settings.baseUrl === undefined) {
+    throw new Error(`PARLEY_${kind}_ENGINE="openai" needs ${setting} (or OPENAI_BASE_URL)`);
+  }
+  if (!/^https?:\/\//.test(settings.baseUrl)) {
+    throw new Error(`${setting}="${settings.baseUrl}" must start with http:// or https://`);
+  }
+  return { ...settings, baseUrl: settings.baseUrl, setting };
+}
+
 /** A response whose headers arrived; `body` reads with the idle timeout, `done` releases the timer. */
 export interface OpenAiResponse {
   response: Response;
