@@ -60,3 +60,19 @@ export async function* splitSentences(deltas: AsyncIterable<string> | string): A
     if (sentence.trim().length > 0) yield sentence;
   }
 }
+
+/**
+ * The sentences of `deltas` a synthesizer should speak: each as split (`sentence`, which the chunks
+ * carry and time) and trimmed (`spoken`, what is synthesized); those without a speakable character are
+ * left out. The signal is checked as each sentence arrives, so an aborted reply stops there.
+ */
+export async function* speakableSentences(
+  deltas: AsyncIterable<string> | string,
+  signal: AbortSignal,
+): AsyncIterable<{ sentence: string; spoken: string }> {
+  for await (const sentence of splitSentences(deltas)) {
+    signal.throwIfAborted();
+    const spoken = sentence.trim();
+    if (speakableCount(spoken) > 0) yield { sentence, spoken };
+  }
+}

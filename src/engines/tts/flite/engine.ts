@@ -1,5 +1,5 @@
 import { WorkerPool } from "../../../lib/worker-pool.js";
-import { speakableCount, splitSentences } from "../../../lib/sentences.js";
+import { speakableSentences } from "../../../lib/sentences.js";
 import type { TtsCapabilities, TtsChunk, TtsEngine, TtsOptions } from "../types.js";
 import { characterTimings } from "./alignment.js";
 import { FLITE_VOICES, type FliteOutput } from "./flite-runner.js";
@@ -56,10 +56,7 @@ export class FliteEngine implements TtsEngine {
   async *synthesize(text: AsyncIterable<string> | string, options: TtsOptions): AsyncIterable<TtsChunk> {
     const voice = this.resolveVoice(options.voiceId);
     let startMs = 0;
-    for await (const sentence of splitSentences(text)) {
-      options.signal.throwIfAborted();
-      const spoken = sentence.trim();
-      if (speakableCount(spoken) === 0) continue;
+    for await (const { sentence, spoken } of speakableSentences(text, options.signal)) {
       const output = await this.pool.run({ voice, text: spoken }, options.signal);
       options.signal.throwIfAborted();
       const durationMs = Math.round((output.samples.length * 1000) / output.sampleRateHz);

@@ -1,5 +1,5 @@
 import { AppError } from "../../../lib/app-error.js";
-import { speakableCount, splitSentences } from "../../../lib/sentences.js";
+import { speakableSentences } from "../../../lib/sentences.js";
 import { type OpenAiEndpoint, postOpenAi } from "../../openai-http.js";
 import type { TtsCapabilities, TtsChunk, TtsEngine, TtsOptions } from "../types.js";
 
@@ -37,10 +37,7 @@ export class OpenAiTtsEngine implements TtsEngine {
     options.signal.throwIfAborted();
     const voice = this.resolveVoice(options.voiceId);
     let startMs = 0;
-    for await (const sentence of splitSentences(text)) {
-      options.signal.throwIfAborted();
-      const spoken = sentence.trim();
-      if (speakableCount(spoken) === 0) continue;
+    for await (const { sentence, spoken } of speakableSentences(text, options.signal)) {
       const body = JSON.stringify({
         model: this.options.model,
         input: spoken,
