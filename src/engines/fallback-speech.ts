@@ -1,3 +1,4 @@
+import { FallbackPair } from "./fallback-pair.js";
 import { isAppError } from "../lib/app-error.js";
 import { splitSentences } from "../lib/sentences.js";
 import type { SttEngine, SttEvent, SttOptions } from "./stt/types.js";
@@ -16,19 +17,7 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * configured engine fails on an utterance, the fallback recognizes that utterance from its start (the
  * audio read so far is kept for it, then the rest follows). Partial results already given stay given.
  */
-export class FallbackSttEngine implements SttEngine {
-  readonly name: string;
-  readonly capabilities;
-
-  constructor(
-    private readonly primary: SttEngine,
-    private readonly fallback: SttEngine,
-    private readonly warn: (message: string) => void,
-  ) {
-    this.name = `${primary.name}+fallback:${fallback.name}`;
-    this.capabilities = primary.capabilities;
-  }
-
+export class FallbackSttEngine extends FallbackPair<SttEngine> implements SttEngine {
   async *recognize(audio: AsyncIterable<Int16Array>, options: SttOptions): AsyncIterable<SttEvent> {
     const source = audio[Symbol.asyncIterator]();
     const heard: Int16Array[] = [];
@@ -62,14 +51,6 @@ export class FallbackSttEngine implements SttEngine {
       yield event.type === "final" ? { ...event, engine: this.fallback.name } : event;
     }
   }
-
-  async warmUp(): Promise<void> {
-    await Promise.all([this.primary.warmUp?.(), this.fallback.warmUp?.()]);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.primary.close?.(), this.fallback.close?.()]);
-  }
 }
 
 /**
@@ -77,19 +58,7 @@ export class FallbackSttEngine implements SttEngine {
  * to the configured engine sentence by sentence; from the first sentence it fails on, the fallback
  * speaks the rest of that reply (in its default voice), timed on from where the audio had got to.
  */
-export class FallbackTtsEngine implements TtsEngine {
-  readonly name: string;
-  readonly capabilities;
-
-  constructor(
-    private readonly primary: TtsEngine,
-    private readonly fallback: TtsEngine,
-    private readonly warn: (message: string) => void,
-  ) {
-    this.name = `${primary.name}+fallback:${fallback.name}`;
-    this.capabilities = primary.capabilities;
-  }
-
+export class FallbackTtsEngine extends FallbackPair<TtsEngine> implements TtsEngine {
   async *synthesize(text: AsyncIterable<string> | string, options: TtsOptions): AsyncIterable<TtsChunk> {
     options.signal.throwIfAborted();
     let engine = this.primary;
@@ -120,14 +89,6 @@ export class FallbackTtsEngine implements TtsEngine {
       const last = chunks.at(-1);
       if (last !== undefined) offsetMs += last.startMs + (last.samples.length * 1000) / last.sampleRateHz;
     }
-  }
-
-  async warmUp(): Promise<void> {
-    await Promise.all([this.primary.warmUp?.(), this.fallback.warmUp?.()]);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.primary.close?.(), this.fallback.close?.()]);
   }
 }
 

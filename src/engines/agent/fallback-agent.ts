@@ -1,3 +1,4 @@
+import { FallbackPair } from "../fallback-pair.js";
 import { isAppError } from "../../lib/app-error.js";
 import type {
   AgentEngine,
@@ -15,19 +16,7 @@ import type {
  * stream (they happened). A client mistake (any AppError other than `service_unavailable`), an abort,
  * or a failure after reply text was sent is not retried. The `done` names the fallback in `answeredBy`.
  */
-export class FallbackAgentEngine implements AgentEngine {
-  readonly name: string;
-  readonly capabilities;
-
-  constructor(
-    private readonly primary: AgentEngine,
-    private readonly fallback: AgentEngine,
-    private readonly warn: (message: string) => void,
-  ) {
-    this.name = `${primary.name}+fallback:${fallback.name}`;
-    this.capabilities = primary.capabilities;
-  }
-
+export class FallbackAgentEngine extends FallbackPair<AgentEngine> implements AgentEngine {
   async *runTurn(input: AgentTurnInput, options: { signal: AbortSignal }): AsyncGenerator<AgentEvent> {
     const open = new Set<string>();
     let replyStarted = false;
@@ -55,13 +44,5 @@ export class FallbackAgentEngine implements AgentEngine {
 
   expectedUserReplies(graph: ContextGraph, state: AgentConversationState | null): string[] | null {
     return this.primary.expectedUserReplies?.(graph, state) ?? null;
-  }
-
-  async warmUp(): Promise<void> {
-    await Promise.all([this.primary.warmUp?.(), this.fallback.warmUp?.()]);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.primary.close?.(), this.fallback.close?.()]);
   }
 }
