@@ -33,37 +33,32 @@ export interface DemoSeed {
   serviceId: string;
 }
 
-/** Creates the spec's four default roles of an organization, or brings their permissions up to date. */
-export async function ensureRoles(store: Store, organizationId: string): Promise<void> {
-  await store.upsertRole({
-    id: newId(),
-    organizationId,
-    name: ADMIN_ROLE_NAME,
-    description: "Administrator: every permission",
-    permissions: [...ALL_PERMISSIONS],
-  });
-  await store.upsertRole({
-    id: newId(),
-    organizationId,
+/** The spec's four default roles of every organization, with the permissions each holds. */
+const DEFAULT_ROLES: { name: string; description: string; permissions: readonly string[] }[] = [
+  { name: ADMIN_ROLE_NAME, description: "Administrator: every permission", permissions: ALL_PERMISSIONS },
+  {
     name: SUPER_ADMIN_ROLE_NAME,
     description: "Super administrator: every permission",
-    permissions: [...ALL_PERMISSIONS],
-  });
-  await store.upsertRole({
-    id: newId(),
-    organizationId,
+    permissions: ALL_PERMISSIONS,
+  },
+  {
     name: ORGANIZATION_ADMIN_ROLE_NAME,
     description:
       "Organization administrator: every permission but creating or deleting organizations and listing models",
-    permissions: [...ORGANIZATION_ADMIN_PERMISSIONS],
-  });
-  await store.upsertRole({
-    id: newId(),
-    organizationId,
+    permissions: ORGANIZATION_ADMIN_PERMISSIONS,
+  },
+  {
     name: DEFAULT_USER_ROLE_NAME,
     description: "End user: talk to services, manage own data",
-    permissions: [...DEFAULT_USER_PERMISSIONS],
-  });
+    permissions: DEFAULT_USER_PERMISSIONS,
+  },
+];
+
+/** Creates the spec's four default roles of an organization, or brings their permissions up to date. */
+export async function ensureRoles(store: Store, organizationId: string): Promise<void> {
+  for (const { name, description, permissions } of DEFAULT_ROLES) {
+    await store.upsertRole({ id: newId(), organizationId, name, description, permissions: [...permissions] });
+  }
 }
 
 /**
