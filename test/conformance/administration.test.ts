@@ -12,12 +12,7 @@ const api = useConformanceServer({ store: "sqlite" });
 
 describe("agent version lists", () => {
   it("filter by a version number, latest, or a range, and refuse any other filter", async () => {
-    const agent = await expectAnswer(
-      api.t.baseUrl,
-      api.call("create-agent", { json: { agent_name: "Versions" } }),
-      201,
-    );
-    const agentId = (agent.body as { id: string }).id;
+    const agentId = await api.createdId(api.call("create-agent", { json: { agent_name: "Versions" } }));
     for (const background of ["First.", "Second.", "Third."]) {
       await expectAnswer(
         api.t.baseUrl,
@@ -55,8 +50,6 @@ describe("agent version lists", () => {
 });
 
 describe("administration statuses as the spec documents them", () => {
-  const idOf = (answer: { body: unknown }) => (answer.body as { id: string }).id;
-
   it("409 for a second agent or context graph of one name; 400 for an unknown voice", async () => {
     await expectAnswer(api.t.baseUrl, api.call("create-agent", { json: { agent_name: "Twin" } }), 201);
     await expectAnswer(api.t.baseUrl, api.call("create-agent", { json: { agent_name: " Twin " } }), 409);
@@ -70,9 +63,7 @@ describe("administration statuses as the spec documents them", () => {
       api.call("create-service-hierarchical-state-machine", { json: { state_machine_name: "twin" } }),
       409,
     );
-    const agentId = idOf(
-      await expectAnswer(api.t.baseUrl, api.call("create-agent", { json: { agent_name: "Voiceless" } }), 201),
-    );
+    const agentId = await api.createdId(api.call("create-agent", { json: { agent_name: "Voiceless" } }));
     const version = (voice_config: unknown) =>
       api.call("create-agent-version", {
         params: { agent_id: agentId },
@@ -92,12 +83,8 @@ describe("administration statuses as the spec documents them", () => {
   });
 
   it("400 for a service whose agent has no version or whose version set names a missing version; 409 for a name in use", async () => {
-    const bareAgent = idOf(
-      await expectAnswer(api.t.baseUrl, api.call("create-agent", { json: { agent_name: "Bare" } }), 201),
-    );
-    const agentId = idOf(
-      await expectAnswer(api.t.baseUrl, api.call("create-agent", { json: { agent_name: "Dressed" } }), 201),
-    );
+    const bareAgent = await api.createdId(api.call("create-agent", { json: { agent_name: "Bare" } }));
+    const agentId = await api.createdId(api.call("create-agent", { json: { agent_name: "Dressed" } }));
     await expectAnswer(
       api.t.baseUrl,
       api.call("create-agent-version", {
@@ -106,14 +93,8 @@ describe("administration statuses as the spec documents them", () => {
       }),
       201,
     );
-    const graphId = idOf(
-      await expectAnswer(
-        api.t.baseUrl,
-        api.call("create-service-hierarchical-state-machine", {
-          json: { state_machine_name: "svc_flow" },
-        }),
-        201,
-      ),
+    const graphId = await api.createdId(
+      api.call("create-service-hierarchical-state-machine", { json: { state_machine_name: "svc_flow" } }),
     );
     await expectAnswer(
       api.t.baseUrl,
@@ -149,9 +130,9 @@ describe("administration statuses as the spec documents them", () => {
       400,
     );
     await expectAnswer(api.t.baseUrl, service({ agent_id: OTHER_ID }), 404);
-    const first = idOf(await expectAnswer(api.t.baseUrl, service({}), 201));
+    const first = await api.createdId(service({}));
     await expectAnswer(api.t.baseUrl, service({}), 409);
-    const second = idOf(await expectAnswer(api.t.baseUrl, service({ is_active: false }), 201));
+    const second = await api.createdId(service({ is_active: false }));
     const update = (serviceId: string, json: unknown) =>
       api.call("update-service", {
         params: { service_id: serviceId },

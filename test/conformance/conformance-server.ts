@@ -21,6 +21,8 @@ export interface ConformanceServer {
   call(operationId: string, fields?: Partial<ApiCall>): ApiCall;
   /** The demo administrator's names and preferences as `get-users` answers them (checked against the spec). */
   ownProfile(): Promise<UserProfile>;
+  /** Sends `call`, expects its documented 201 (checked against the spec) and gives the new `id`. */
+  createdId(call: ApiCall): Promise<string>;
 }
 
 /**
@@ -62,6 +64,10 @@ export function useConformanceServer(options: {
         ...fields,
         params: { organization: started().orgId, ...fields.params },
       };
+    },
+    async createdId(call) {
+      const answer = await expectAnswer(started().baseUrl, call, 201);
+      return (answer.body as { id: string }).id;
     },
     async ownProfile() {
       const { baseUrl, userId } = started();

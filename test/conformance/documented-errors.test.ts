@@ -325,12 +325,7 @@ describe("interactions", () => {
 
 describe("voice replies need the agent's voice_config", () => {
   it("answers 400 to response_format=voice for an agent without voice_config", async () => {
-    const agent = await expectAnswer(
-      api.t.baseUrl,
-      api.call("create-agent", { json: { agent_name: "Mute" } }),
-      201,
-    );
-    const agentId = (agent.body as { id: string }).id;
+    const agentId = await api.createdId(api.call("create-agent", { json: { agent_name: "Mute" } }));
     await expectAnswer(
       api.t.baseUrl,
       api.call("create-agent-version", {
@@ -339,14 +334,11 @@ describe("voice replies need the agent's voice_config", () => {
       }),
       201,
     );
-    const graph = await expectAnswer(
-      api.t.baseUrl,
+    const graphId = await api.createdId(
       api.call("create-service-hierarchical-state-machine", {
         json: { state_machine_name: "mute_flow" },
       }),
-      201,
     );
-    const graphId = (graph.body as { id: string }).id;
     await expectAnswer(
       api.t.baseUrl,
       api.call("create-service-hierarchical-state-machine-version", {
@@ -355,8 +347,7 @@ describe("voice replies need the agent's voice_config", () => {
       }),
       201,
     );
-    const service = await expectAnswer(
-      api.t.baseUrl,
+    const serviceId = await api.createdId(
       api.call("create-service", {
         json: {
           name: "Mute desk",
@@ -368,9 +359,7 @@ describe("voice replies need the agent's voice_config", () => {
           tags: {},
         },
       }),
-      201,
     );
-    const serviceId = (service.body as { id: string }).id;
     const refused = await expectAnswer(
       api.t.baseUrl,
       createCall({ query: { response_format: "voice" }, json: { service_id: serviceId } }),
