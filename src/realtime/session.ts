@@ -62,6 +62,8 @@ export interface SessionOptions {
 const START_TIMEOUT_MS = 10_000;
 const PING_INTERVAL_MS = 20_000;
 const TIMEOUT_WARNING_S = 15;
+/** The longest input audio chunk accepted (CONTRACT: chunks of 20-100 ms, at most 2 s each). */
+const MAX_INPUT_CHUNK_MS = 2000;
 
 /**
  * One real-time conversation over a WebSocket (docs/realtime.md): text and audio in, VAD turn-taking,
@@ -355,11 +357,14 @@ export class RealtimeSession {
     this.close(closeCode, error.message);
   }
 
-  /** Closes the socket with `code`; a session without a socket (waiting for a resume) ends at once. */
+  /**
+   * Closes the socket with `code`. A session without a socket (waiting for a resume) ends at once, as
+   * when its grace period runs out: a later `client.resume` gets 4410.
+   */
   private close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.socket === undefined) this.end();
+    if (this.socket === undefined) this.expire();
     else this.socket.close(code, reason.slice(0, 120));
   }
 
@@ -370,7 +375,7 @@ export class RealtimeSession {
         this.fail(new AppError("bad_request", "Send client.start-conversation first"), CLOSE.protocolMisuse);
         return;
       }
-      this.speech.push(data);
+      this.pushAudio(data, undefined);
       return;
     }
     const text = data.toString("utf8");
@@ -397,7 +402,7 @@ export class RealtimeSession {
       this.fail(new AppError("bad_request", "Send client.start-conversation first"), CLOSE.protocolMisuse);
       return;
     }
-    this.handle(message).catch((error: unknown) => {
+    this.handle(message, clientEventId).catch((error: unknown) => {
       if (this.connection.signal.aborted) return;
       const appError = toAppError(error);
       if (appError.httpStatus >= 500) this.deps.log.error({ err: error }, "real-time message failed");
@@ -405,7 +410,7 @@ export class RealtimeSession {
     });
   }
 
-  private async handle(message: ClientMessage): Promise<void> {
+  private async handle(message: ClientMessage, clientEventId: unknown): Promise<void> {
     switch (message.type) {
       case "client.start-conversation":
         return this.start(message);
@@ -423,7 +428,7 @@ export class RealtimeSession {
         return;
       case "client.new-audio-message":
         if (message.audio === null) this.speech.endOfAudio();
-        else this.speech.push(Buffer.from(message.audio, "base64"));
+        else this.pushAudio(Buffer.from(message.audio, "base64"), clientEventId);
         return;
       case "client.switch-vad-mode": {
         const settings =
@@ -457,6 +462,17 @@ export class RealtimeSession {
     }
   }
 
+  /** One chunk of input audio; a chunk over 2 s gets a non-fatal 422 and is dropped. */
+  private pushAudio(bytes: Buffer, clientEventId: unknown): void {
+    const samples = Math.floor(bytes.length / 2);
+    if (samples > (this.inputAudio.frame_rate * MAX_INPUT_CHUNK_MS) / 1000) {
+      const error = new AppError("unprocessable", `An audio chunk holds at most ${MAX_INPUT_CHUNK_MS} ms`);
+      this.sendError(error, false, clientEventId);
+      return;
+    }
+    this.speech.push(bytes);
+  }
+
   private async start(message: Extract<ClientMessage, { type: "client.start-conversation" }>): Promise<void> {
     if (this.conversationId !== undefined)
       throw new AppError("conflict", "The conversation has already started");
@@ -485,7 +501,17 @@ export class RealtimeSession {
           this.principal,
           message.conversation_id,
         );
-        if (conversation.isFinished) throw new AppError("conflict", "The conversation is already finished");
+        if (conversation.isFinished) {
+          const description = "The conversation is already finished";
+          this.send("server.error", {
+            http_error_code: 410,
+            error_description: description,
+            code: "conversation_finished",
+            fatal: true,
+          });
+          this.close(4410, description);
+          return;
+        }
         this.claimSocket(conversation.id);
         this.send("server.conversation-created", {
           conversation_id: conversation.id,
@@ -555,10 +581,16 @@ export class RealtimeSession {
   // ---- turns ------------------------------------------------------------------------------------
 
   /**
-   * An utterance ended. Speech that paused the agent is judged on its transcript first: a false
+   * An utterance ended. In manual mode it is a turn that interrupts the reply. Speech that paused the agent is judged on its transcript first: a false
    * interruption (short, or backchannel words only) is dropped and the agent goes on; else it is a turn.
    */
   private onUtteranceEnded(utterance: Utterance, recognition: Promise<Recognition>): void {
+    if (!this.speech.isVadMode) {
+      // Manual mode: `audio: null` ended the user's turn; like a typed message, it interrupts the reply.
+      if (this.turns.hasRoom) this.interruptReply();
+      this.enqueueSpokenTurn(utterance, recognition);
+      return;
+    }
     if (!this.falseInterruptions.watches(utterance.id)) {
       this.enqueueSpokenTurn(utterance, recognition);
       return;

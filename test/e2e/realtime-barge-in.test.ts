@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRulesAgentEngine } from "../../src/engines/agent/rules/index.js";
 import type { AgentEngine, AgentEvent, AgentTurnInput } from "../../src/engines/agent/types.js";
+import { GatedStt } from "../helpers/gated-stt.js";
 import { call } from "../helpers/http-client.js";
 import { RealtimeClient, type ServerMessage } from "../helpers/realtime-client.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -58,11 +59,14 @@ describe("real-time barge-in while the reply is still being produced", () => {
   let t: TestServer;
   let token: string;
   const agent = heldAgent();
+  // Manual-mode utterances are "hello there"; held, their turns wait for recognition.
+  const stt = new GatedStt("hello there");
 
   beforeAll(async () => {
     t = await startTestServer({
       store: "sqlite",
       agent,
+      engines: { stt },
       env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" },
     });
     token = await t.token();
@@ -189,26 +193,74 @@ describe("real-time barge-in while the reply is still being produced", () => {
     await finish(id);
   });
 
+  it("interrupts a reply with a manual-mode audio: null: the heard prefix is kept, the utterance is the next turn", async () => {
+    const { client, id } = await greeted();
+    client.send({ type: "client.new-text-message", text: "I have a sore throat holdAfterFirstPiece" });
+    const asked = await client.waitFor((m) => m.type === "server.user-message-available", "the message");
+    const firstAudio = await client.waitFor(
+      (m) => m.type === "server.new-message" && m.seq > asked.seq && (m.duration_ms as number) > 0,
+      "the reply's first audio",
+    );
+    const ending = agent.ended();
+    client.send({ type: "client.playback-position", message_id: firstAudio.message_id, played_ms: 600 });
+    client.socket.send(Buffer.alloc(2 * 16 * 200));
+    client.send({ type: "client.new-audio-message", audio: null });
+    const interrupted = await client.waitFor(
+      (m) => m.type === "server.agent-interrupted" && m.seq > asked.seq,
+      "the interruption",
+    );
+    expect(interrupted.rolled_back).toBe(false);
+    expect(interrupted.heard_ms).toBe(600);
+    const heard = interrupted.heard_text as string;
+    expect(heard.length).toBeGreaterThan(0);
+    const done = await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > interrupted.seq,
+      "the cut reply's completion",
+    );
+    expect(done).toMatchObject({ interrupted: true, full_message: heard });
+    expect((await ending).completed).toBe(false);
+    const next = await client.waitFor(
+      (m) => m.type === "server.user-message-available" && m.seq > done.seq,
+      "the utterance's turn",
+    );
+    expect(next.user_message).toBe("hello there");
+    await client.waitFor(
+      (m) => m.type === "server.interaction-complete" && m.seq > next.seq,
+      "the next reply",
+      30_000,
+    );
+    client.send({ type: "client.close-connection" });
+    expect(await client.closed).toBe(1000);
+    const stored = await storedMessages(id);
+    expect(stored.map((m) => m.message).slice(1, 4)).toEqual([
+      "I have a sore throat holdAfterFirstPiece",
+      heard,
+      "hello there",
+    ]);
+    await finish(id);
+  });
+
   it("lets at most 4 turns wait behind the running one; a fifth gets a non-fatal 429 and is dropped", async () => {
     const { client, id } = await greeted();
-    // A reply held before its first piece: manual-mode turns (audio: null does not interrupt) queue up.
-    client.send({ type: "client.new-text-message", text: "I have a sore throat holdBeforeReply" });
-    const asked = await client.waitFor((m) => m.type === "server.user-message-available", "the message");
+    // The running turn waits for its held recognition (no reply yet, so nothing to interrupt); the
+    // manual-mode turns after it queue up.
+    stt.hold();
     const silence = Buffer.alloc(2 * 16 * 200);
-    for (let turn = 0; turn < 5; turn += 1) {
+    const greetedAt = client.messages.length;
+    for (let turn = 0; turn < 6; turn += 1) {
       client.socket.send(silence);
       client.send({ type: "client.new-audio-message", audio: null, client_event_id: `turn-${turn}` });
     }
     const refused = await client.waitFor(
-      (m) => m.type === "server.error" && m.seq > asked.seq,
-      "the refusal of the fifth turn",
+      (m) => m.type === "server.error" && client.messages.indexOf(m) >= greetedAt,
+      "the refusal of the sixth turn",
     );
     expect(refused).toMatchObject({ http_error_code: 429, code: "rate_limited", fatal: false });
     expect(client.ofType("server.error").length).toBe(1);
-    client.send({ type: "client.interrupt" });
-    await client.waitFor((m) => m.type === "server.agent-interrupted", "the interruption");
+    expect(client.ofType("server.agent-interrupted")).toEqual([]);
     client.close();
     await client.closed;
+    stt.release();
     await finish(id).catch(() => undefined);
   });
 });
