@@ -93,14 +93,22 @@ describe("real-time barge-in while the reply is still being produced", () => {
     return { client, id: created.conversation_id as string };
   }
 
-  it("keeps the heard prefix when some audio was heard, and stops the agent", async () => {
-    const { client, id } = await greeted();
+  /** Sends a message whose reply the agent holds after its first piece; returns the message and that audio. */
+  async function replyHeldAfterFirstPiece(
+    client: RealtimeClient,
+  ): Promise<{ asked: ServerMessage; firstAudio: ServerMessage }> {
     client.send({ type: "client.new-text-message", text: "I have a sore throat holdAfterFirstPiece" });
     const asked = await client.waitFor((m) => m.type === "server.user-message-available", "the message");
     const firstAudio = await client.waitFor(
       (m) => m.type === "server.new-message" && m.seq > asked.seq && (m.duration_ms as number) > 0,
       "the reply's first audio",
     );
+    return { asked, firstAudio };
+  }
+
+  it("keeps the heard prefix when some audio was heard, and stops the agent", async () => {
+    const { client, id } = await greeted();
+    const { asked, firstAudio } = await replyHeldAfterFirstPiece(client);
     const ending = agent.ended();
     // The client says it played 600 ms of the reply, then the user interrupts.
     client.send({ type: "client.playback-position", message_id: firstAudio.message_id, played_ms: 600 });
@@ -195,12 +203,7 @@ describe("real-time barge-in while the reply is still being produced", () => {
 
   it("interrupts a reply with a manual-mode audio: null: the heard prefix is kept, the utterance is the next turn", async () => {
     const { client, id } = await greeted();
-    client.send({ type: "client.new-text-message", text: "I have a sore throat holdAfterFirstPiece" });
-    const asked = await client.waitFor((m) => m.type === "server.user-message-available", "the message");
-    const firstAudio = await client.waitFor(
-      (m) => m.type === "server.new-message" && m.seq > asked.seq && (m.duration_ms as number) > 0,
-      "the reply's first audio",
-    );
+    const { asked, firstAudio } = await replyHeldAfterFirstPiece(client);
     const ending = agent.ended();
     client.send({ type: "client.playback-position", message_id: firstAudio.message_id, played_ms: 600 });
     client.socket.send(Buffer.alloc(2 * 16 * 200));

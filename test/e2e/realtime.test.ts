@@ -35,6 +35,22 @@ async function expectHeardAndAnswered(client: RealtimeClient): Promise<void> {
   );
 }
 
+/**
+ * Waits for the utterance's end and checks that its VAD times (start with its 300 ms prefix padding, and
+ * end) lie within 100 ms of the clip's speech, the clip having started `clipOffsetMs` into the session.
+ */
+async function expectSpeechTimes(client: RealtimeClient, clipOffsetMs: number): Promise<void> {
+  const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
+  const started = client.messages.find(
+    (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
+  )!;
+  const extent = speechExtentMs(speech);
+  expect(
+    Math.abs((started.audio_start_ms as number) + 300 - (clipOffsetMs + extent.startMs)),
+  ).toBeLessThanOrEqual(100);
+  expect(Math.abs((ended.audio_end_ms as number) - (clipOffsetMs + extent.endMs))).toBeLessThanOrEqual(100);
+}
+
 describe("real-time voice over WebSocket", () => {
   let t: TestServer;
   let token: string;
@@ -341,15 +357,7 @@ describe("real-time voice over WebSocket", () => {
     const created = await client.next("server.conversation-created");
     await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting");
     await client.stream(utterance(new Int16Array([...silence(500), ...speech])), { speed: 4 });
-    const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
-    const started = client.messages.find(
-      (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
-    )!;
-    const extent = speechExtentMs(speech);
-    expect(Math.abs((started.audio_start_ms as number) + 300 - (500 + extent.startMs))).toBeLessThanOrEqual(
-      100,
-    );
-    expect(Math.abs((ended.audio_end_ms as number) - (500 + extent.endMs))).toBeLessThanOrEqual(100);
+    await expectSpeechTimes(client, 500);
     await expectHeardAndAnswered(client);
     client.close();
     await client.closed;
@@ -366,15 +374,7 @@ describe("real-time voice over WebSocket", () => {
     client.send({ type: "client.switch-vad-mode", vad_mode: true });
     await client.next("server.vad-mode-switched");
     await client.stream(utterance(new Int16Array([...silence(500), ...speech])), { speed: 4 });
-    const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
-    const started = client.messages.find(
-      (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
-    )!;
-    const extent = speechExtentMs(speech);
-    expect(Math.abs((started.audio_start_ms as number) + 300 - (1500 + extent.startMs))).toBeLessThanOrEqual(
-      100,
-    );
-    expect(Math.abs((ended.audio_end_ms as number) - (1500 + extent.endMs))).toBeLessThanOrEqual(100);
+    await expectSpeechTimes(client, 1500);
     client.close();
     await client.closed;
     await finish(created.conversation_id as string).catch(() => undefined);
