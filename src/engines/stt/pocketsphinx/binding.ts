@@ -132,18 +132,24 @@ function decoderArgs(extraArgs: Record<string, string>): Record<string, string> 
     "-hmm": EN_US_MODEL.hmm,
     "-dict": EN_US_MODEL.dict,
     "-logfn": "/dev/null",
-    // Measured with bench/engines/stt.ts: a cap on active HMMs and phone-loop lookahead bring the
-    // real-time factor from 0.36 to about 0.29 at the same word error rate. A tighter cap (3000)
-    // reaches 0.21 but then sub-LSB differences in the audio (a 48 kHz upload) change the words.
+    // Pruning, measured with bench/engines/stt.ts and on the LibriVox clips with noise added: a cap on
+    // active HMMs (5,000 per frame) and phone-loop lookahead bring the real-time factor from 0.36 to
+    // about 0.29 at the same word error rate; a cap on word exits per frame (7) cuts the decoder's
+    // instructions by another 8.5 % with the same words on clean, noisy and quiet audio and for every
+    // input format. Tighter settings are faster on clean speech but lose words elsewhere: a cap of
+    // 3,000–4,000 HMMs on noisy audio (WER 51 → 56 % with white noise), a word-exit beam of 1e-24 on
+    // speech captured through a browser (the web page test's transcript).
     "-maxhmmpf": "5000",
+    "-maxwpf": "7",
+    "-wbeam": "7e-29",
     "-pl_window": "5",
     // The second (flat lexicon) pass runs over the whole utterance when it ends, so its cost is the
     // wait between the last audio and the final result. Considering only words the first pass ended
     // in 8+ frames, within 10 frames of each start, cuts that wait by a third at the same word error
     // rate and the same words across input formats on the test speech (scoring fewer Gaussians,
-    // `-topn 2`, cut more but changed the words of an MP3 upload). The pass is about 28 % of a
-    // stream's CPU (real-time factor 0.25 with it, 0.18 without, on the LibriVox clips), but without it
-    // an MP3 upload's words differ from the WAV's on 3 of the 5 LibriVox clips, so it stays.
+    // `-topn 2`, cut more but changed the words of an MP3 upload). Without the pass a stream takes
+    // as long (the best-path search over the first pass's larger lattice takes the time back) and an MP3
+    // upload's words differ from the WAV's by up to 6 words a clip, so it stays.
     "-fwdflatefwid": "8",
     "-fwdflatsfwin": "10",
     // Speech ends after 200 ms of silence (default 500): the pause after which the recognizer closes a
