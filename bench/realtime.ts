@@ -71,6 +71,9 @@ function merged(all: SessionFigures[]): SessionFigures {
   return {
     firstAudioMs: all.flatMap((f) => f.firstAudioMs),
     endpointToAudioMs: all.flatMap((f) => f.endpointToAudioMs),
+    speechEndToEndpointMs: all.flatMap((f) => f.speechEndToEndpointMs),
+    firstAudioCalmMs: all.flatMap((f) => f.firstAudioCalmMs),
+    firstAudioBargeInMs: all.flatMap((f) => f.firstAudioBargeInMs),
     bargeInMs: all.flatMap((f) => f.bargeInMs),
     interruptedMs: all.flatMap((f) => f.interruptedMs),
     stoppedMs: all.flatMap((f) => f.stoppedMs),
@@ -170,7 +173,10 @@ function report(phase: Phase, one: Phase | undefined): string[] {
       `(${phase.bargeInMissed} found the reply over, ${phase.bargeInEarly} found it already stopped), ${phase.splitTurns} clips split by the VAD, ` +
       `${phase.conversationsEnded} goodbyes, ${phase.failedTurns} failed turns, ${phase.wallS.toFixed(0)} s`,
     `  end of speech → first agent audio      ${p50p95(phase.firstAudioMs)}   ${firstTarget}`,
+    `    of which end of speech → vad-speech-ended ${p50p95(phase.speechEndToEndpointMs)}`,
     `    of which vad-speech-ended → audio    ${p50p95(phase.endpointToAudioMs)}`,
+    `    turns spoken while the agent was silent ${p50p95(phase.firstAudioCalmMs)}`,
+    `    turns spoken over the agent (barge-in)  ${p50p95(phase.firstAudioBargeInMs)}`,
     `  first speech → last agent audio chunk  ${p50p95(phase.bargeInMs)}   target p50 ≤ ${minSpeechMs + 100} ms (${mark(bargeP50 <= minSpeechMs + 100)})`,
     `  first speech → audio stop message      ${p50p95(phase.stoppedMs)}   (agent-paused, else agent-interrupted: the client flushes)`,
     `  first speech → agent-interrupted       ${p50p95(phase.interruptedMs)}`,

@@ -16,6 +16,11 @@ export interface SessionFigures {
   firstAudioMs: number[];
   /** Per turn: arrival of the turn's server.vad-speech-ended → first audio chunk of the reply. */
   endpointToAudioMs: number[];
+  /** Per turn: send time of the clip's last speech sample → arrival of the turn's server.vad-speech-ended. */
+  speechEndToEndpointMs: number[];
+  /** The same for turns spoken while the agent was not talking, and for barge-in turns. */
+  firstAudioCalmMs: number[];
+  firstAudioBargeInMs: number[];
   /** Per barge-in: first speech sample sent → last audio chunk of the cut reply (0 if none came after). */
   bargeInMs: number[];
   /** Per barge-in: first speech sample sent → the stop (server.agent-paused, else agent-interrupted). */
@@ -71,6 +76,9 @@ export async function runSession(
   const figures: SessionFigures = {
     firstAudioMs: [],
     endpointToAudioMs: [],
+    speechEndToEndpointMs: [],
+    firstAudioCalmMs: [],
+    firstAudioBargeInMs: [],
     bargeInMs: [],
     interruptedMs: [],
     stoppedMs: [],
@@ -139,12 +147,17 @@ export async function runSession(
         30_000,
       );
       figures.firstAudioMs.push(line.arrivalOf(first) - spoken.speechEndAt);
+      (bargeIn ? figures.firstAudioBargeInMs : figures.firstAudioCalmMs).push(
+        line.arrivalOf(first) - spoken.speechEndAt,
+      );
       const ends = line.client.messages
         .slice(seenBefore)
         .filter((m) => m.type === "server.vad-speech-ended" && m.seq < heard.seq);
       if (ends.length > 1) figures.splitTurns += 1;
-      if (ends.length > 0)
+      if (ends.length > 0) {
         figures.endpointToAudioMs.push(line.arrivalOf(first) - line.arrivalOf(ends.at(-1)!));
+        figures.speechEndToEndpointMs.push(line.arrivalOf(ends.at(-1)!) - spoken.speechEndAt);
+      }
       previous = { messageId: first.message_id, firstAudioAt: line.arrivalOf(first) };
     } catch (error) {
       // A barge-in can cut the agent's goodbye: the clip then meets a finished conversation, and the
