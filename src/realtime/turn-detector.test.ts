@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { chunked, librivoxClips, readPcm16Wav, speechExtentMs } from "../../test/helpers/speech-corpus.js";
+import { WebRtcVadEngine } from "../engines/vad/webrtc/engine.js";
 import { DEFAULT_VAD_SETTINGS, type DetectorEvent, FrameLevels, TurnDetector } from "./turn-detector.js";
 
 const FRAME_MS = 10;
@@ -72,5 +74,35 @@ describe("FrameLevels", () => {
     expect(levels.take(2)).toBeUndefined();
     levels.push(new Int16Array(150).fill(50));
     expect(levels.take(2)).toBeCloseTo(Math.sqrt((10 * 300 * 300 + 150 * 50 * 50) / 160));
+  });
+});
+
+describe("TurnDetector on real speech after digital silence", () => {
+  it("ends the speech where the clip's voice ends (was: 30–80 ms late, the noise floor lagging)", async () => {
+    // Broke: a noise floor that took ~200 ms to settle after the zeros before the clip was still below
+    // the recording's noise when the words ended, so the quiet after them counted as voice.
+    const vad = new WebRtcVadEngine();
+    const offsetsMs: number[] = [];
+    for (const clip of librivoxClips()) {
+      const speech = readPcm16Wav(clip.wavPath).samples;
+      const stream = new Int16Array(16_000 + speech.length + 16_000);
+      stream.set(speech, 16_000);
+      const levels = new FrameLevels(160);
+      levels.push(stream);
+      const detector = new TurnDetector(DEFAULT_VAD_SETTINGS);
+      let index = 0;
+      let endMs: number | undefined;
+      for await (const frame of vad.process(chunked(stream, 320), { signal: new AbortController().signal })) {
+        for (const event of detector.push(frame, levels.take(index)))
+          if (event.type === "end") endMs ??= event.endMs;
+        index += 1;
+      }
+      offsetsMs.push(endMs! - 1000 - speechExtentMs(speech).endMs);
+    }
+    const sorted = offsetsMs.map(Math.abs).sort((a, b) => a - b);
+    expect(
+      sorted[Math.floor(sorted.length / 2)],
+      `end − speech end per clip: ${offsetsMs.join(", ")} ms`,
+    ).toBeLessThanOrEqual(30);
   });
 });
