@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../helpers/http-client.js";
 import { RealtimeClient, type ServerMessage } from "../helpers/realtime-client.js";
 import { pcm16OfWav } from "../helpers/reply-audio.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { signedInServer, type TestServer } from "../helpers/server.js";
 import { SLOW_STEP_FILLERS, SLOW_STEP_STARTED, slowStepAgent } from "../helpers/slow-step-agent.js";
 
 const isFillerAction = (m: ServerMessage) =>
@@ -16,9 +16,11 @@ describe("fillers over the real-time WebSocket", () => {
   const agent = slowStepAgent();
 
   beforeAll(async () => {
-    t = await startTestServer({ store: "sqlite", agent, env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" } });
-    token = await t.token();
-    base = `${t.baseUrl}/v1/${t.orgId}`;
+    ({ t, token, base } = await signedInServer({
+      store: "sqlite",
+      agent,
+      env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" },
+    }));
   });
   afterAll(() => t.close());
 

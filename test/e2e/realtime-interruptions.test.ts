@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call } from "../helpers/http-client.js";
 import { RealtimeClient, type ServerMessage } from "../helpers/realtime-client.js";
 import { joinSamples } from "../helpers/reply-audio.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { signedInServer, type TestServer } from "../helpers/server.js";
 import { prng } from "../helpers/speakerphone.js";
 import { librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
 import { to16k } from "../../src/pipeline/speak.js";
@@ -31,9 +31,10 @@ describe("false interruptions and backchannels in live mode", { timeout: TEST_TI
   let base: string;
 
   beforeAll(async () => {
-    t = await startTestServer({ store: "sqlite", env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" } });
-    token = await t.token();
-    base = `${t.baseUrl}/v1/${t.orgId}`;
+    ({ t, token, base } = await signedInServer({
+      store: "sqlite",
+      env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" },
+    }));
   });
   afterAll(() => t.close());
 

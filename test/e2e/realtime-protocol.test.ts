@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, callStream } from "../helpers/http-client.js";
 import { RealtimeClient } from "../helpers/realtime-client.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { signedInServer, type TestServer } from "../helpers/server.js";
 
 /** `durationMs` of silence at 16 kHz, as PCM16 bytes. */
 const silenceBytes = (durationMs: number) => Buffer.alloc(2 * 16 * durationMs);
@@ -11,11 +11,12 @@ describe("real-time protocol limits: finished conversations, chunk and frame siz
   let token: string;
   let base: string;
 
+  // The default 30 s resume grace period: an idle close must end a dropped session before it.
   beforeAll(async () => {
-    // The default 30 s resume grace period: an idle close must end a dropped session before it.
-    t = await startTestServer({ store: "sqlite", env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" } });
-    token = await t.token();
-    base = `${t.baseUrl}/v1/${t.orgId}`;
+    ({ t, token, base } = await signedInServer({
+      store: "sqlite",
+      env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" },
+    }));
   });
   afterAll(() => t.close());
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, callStream, textMessage } from "../helpers/http-client.js";
-import { RealtimeClient } from "../helpers/realtime-client.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { RealtimeClient, type ServerMessage } from "../helpers/realtime-client.js";
+import { signedInServer, startTestServer, type TestServer } from "../helpers/server.js";
 import { librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
 import { wer } from "../helpers/wer.js";
 import { joinSamples, transcribe } from "../helpers/reply-audio.js";
@@ -39,7 +39,7 @@ async function expectHeardAndAnswered(client: RealtimeClient): Promise<void> {
  * Waits for the utterance's end and checks that its VAD times (start with its 300 ms prefix padding, and
  * end) lie within 100 ms of the clip's speech, the clip having started `clipOffsetMs` into the session.
  */
-async function expectSpeechTimes(client: RealtimeClient, clipOffsetMs: number): Promise<void> {
+async function expectSpeechTimes(client: RealtimeClient, clipOffsetMs: number): Promise<ServerMessage> {
   const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
   const started = client.messages.find(
     (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
@@ -49,6 +49,7 @@ async function expectSpeechTimes(client: RealtimeClient, clipOffsetMs: number): 
     Math.abs((started.audio_start_ms as number) + 300 - (clipOffsetMs + extent.startMs)),
   ).toBeLessThanOrEqual(100);
   expect(Math.abs((ended.audio_end_ms as number) - (clipOffsetMs + extent.endMs))).toBeLessThanOrEqual(100);
+  return ended;
 }
 
 describe("real-time voice over WebSocket", () => {
@@ -57,9 +58,10 @@ describe("real-time voice over WebSocket", () => {
   let base: string;
 
   beforeAll(async () => {
-    t = await startTestServer({ store: "sqlite", env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" } });
-    token = await t.token();
-    base = `${t.baseUrl}/v1/${t.orgId}`;
+    ({ t, token, base } = await signedInServer({
+      store: "sqlite",
+      env: { PARLEY_INTERACTIONS_PER_MINUTE: "1000" },
+    }));
   });
   afterAll(() => t.close());
 
@@ -106,18 +108,9 @@ describe("real-time voice over WebSocket", () => {
     await client.waitFor((m) => m.type === "server.interaction-complete", "the greeting", 30_000);
     const leadMs = 500;
     await client.stream(utterance(new Int16Array([...silence(leadMs), ...speech])), { speed: 1 });
-    const ended = await client.waitFor((m) => m.type === "server.vad-speech-ended", "speech end");
     // The step from digital silence into the recording is a blip (started, then reset); the turn's
     // speech is the utterance that ended.
-    const started = client.messages.find(
-      (m) => m.type === "server.vad-speech-started" && m.utterance_id === ended.utterance_id,
-    )!;
-    const extent = speechExtentMs(speech);
-    // audio_start_ms includes the 300 ms of prefix padding.
-    expect(
-      Math.abs((started.audio_start_ms as number) + 300 - (leadMs + extent.startMs)),
-    ).toBeLessThanOrEqual(100);
-    expect(Math.abs((ended.audio_end_ms as number) - (leadMs + extent.endMs))).toBeLessThanOrEqual(100);
+    const ended = await expectSpeechTimes(client, leadMs);
     const userMessage = await client.waitFor((m) => m.type === "server.user-message-available", "transcript");
     expect(wer(clip.transcript, userMessage.user_message as string)).toBeLessThanOrEqual(0.6);
     const done = await client.waitFor(

@@ -80,3 +80,11 @@ export async function startTestServer(options: {
     },
   };
 }
+
+/** A test server (see {@link startTestServer}) with a demo user's token and the org's API base URL. */
+export async function signedInServer(
+  options: Parameters<typeof startTestServer>[0],
+): Promise<{ t: TestServer; token: string; base: string }> {
+  const t = await startTestServer(options);
+  return { t, token: await t.token(), base: `${t.baseUrl}/v1/${t.orgId}` };
+}
