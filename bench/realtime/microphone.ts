@@ -13,11 +13,15 @@ export interface SpeechTimes {
   speechStartAt: number;
   /** `performance.now()` when the frame holding the last speech sample was sent. */
   speechEndAt: number;
+  /** Where the last speech sample lies in the microphone's stream (ms from its first frame). */
+  speechEndStreamMs: number;
 }
 
 interface Speaking {
   clip: SpokenClip;
   offset: number;
+  /** Stream time of the clip's first sample (ms), set when its first frame goes out. */
+  startStreamMs: number | undefined;
   speechStartAt: number | undefined;
   speechEndAt: number | undefined;
   resolve: (times: SpeechTimes) => void;
@@ -59,7 +63,15 @@ export class Microphone {
     if (this.stopped) return Promise.reject(new Error("the microphone is stopped"));
     if (this.speaking !== undefined) return Promise.reject(new Error("already speaking"));
     return new Promise((resolve, reject) => {
-      this.speaking = { clip, offset: 0, speechStartAt: undefined, speechEndAt: undefined, resolve, reject };
+      this.speaking = {
+        clip,
+        offset: 0,
+        startStreamMs: undefined,
+        speechStartAt: undefined,
+        speechEndAt: undefined,
+        resolve,
+        reject,
+      };
     });
   }
 
@@ -92,6 +104,7 @@ export class Microphone {
     if (speaking === undefined) return this.silence;
     const { clip, offset } = speaking;
     const end = offset + FRAME_SAMPLES;
+    speaking.startStreamMs ??= this.framesSent * FRAME_MS;
     if (speaking.speechStartAt === undefined && end > clip.speechStartSample) speaking.speechStartAt = now;
     if (speaking.speechEndAt === undefined && end >= clip.speechEndSample) speaking.speechEndAt = now;
     const frame = Buffer.alloc(FRAME_SAMPLES * 2);
@@ -100,7 +113,11 @@ export class Microphone {
     speaking.offset = end;
     if (end >= clip.samples.length) {
       this.speaking = undefined;
-      speaking.resolve({ speechStartAt: speaking.speechStartAt!, speechEndAt: speaking.speechEndAt! });
+      speaking.resolve({
+        speechStartAt: speaking.speechStartAt!,
+        speechEndAt: speaking.speechEndAt!,
+        speechEndStreamMs: speaking.startStreamMs + clip.speechEndSample / 16,
+      });
     }
     return frame;
   }

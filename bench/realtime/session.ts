@@ -18,6 +18,8 @@ export interface SessionFigures {
   endpointToAudioMs: number[];
   /** Per turn: send time of the clip's last speech sample → arrival of the turn's server.vad-speech-ended. */
   speechEndToEndpointMs: number[];
+  /** Per turn: the ended utterance's audio_end_ms − where the clip's speech ended in the stream. */
+  detectorEndOffsetMs: number[];
   /** The same for turns spoken while the agent was not talking, and for barge-in turns. */
   firstAudioCalmMs: number[];
   firstAudioBargeInMs: number[];
@@ -77,6 +79,7 @@ export async function runSession(
     firstAudioMs: [],
     endpointToAudioMs: [],
     speechEndToEndpointMs: [],
+    detectorEndOffsetMs: [],
     firstAudioCalmMs: [],
     firstAudioBargeInMs: [],
     bargeInMs: [],
@@ -157,6 +160,7 @@ export async function runSession(
       if (ends.length > 0) {
         figures.endpointToAudioMs.push(line.arrivalOf(first) - line.arrivalOf(ends.at(-1)!));
         figures.speechEndToEndpointMs.push(line.arrivalOf(ends.at(-1)!) - spoken.speechEndAt);
+        figures.detectorEndOffsetMs.push((ends.at(-1)!.audio_end_ms as number) - spoken.speechEndStreamMs);
       }
       previous = { messageId: first.message_id, firstAudioAt: line.arrivalOf(first) };
     } catch (error) {
