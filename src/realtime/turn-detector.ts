@@ -36,6 +36,29 @@ const VOICED_OVER_NOISE = 2.5;
  * (by 30–80 ms on the LibriVox clips at a weight of 0.05).
  */
 const NOISE_FLOOR_RATE = 0.15;
+/**
+ * A speech frame is voiced only when it is also above this multiple of the median level of the frames
+ * that came after it in the utterance (the quiet after the words, judged against itself). After digital
+ * silence the WebRTC VAD calls a recording's own noise speech from its first frame, so no noise floor is
+ * learned, and the tail's breath and room noise (4–8 % of the peak) would count as voice for as long as
+ * the VAD's hangover lasts: 50–220 ms late ends on the LibriVox clips.
+ */
+const VOICED_OVER_TAIL = 2.5;
+/**
+ * A frame is judged against what followed it only once this much audio, not counting digital silence,
+ * has followed it: a client that sends zeros after the words (noise suppression) leaves nothing to judge
+ * against, and the speech frames before the zeros stay voiced.
+ */
+const MIN_TAIL_MS = 150;
+/** A frame below this RMS level (−78 dBFS) is digital silence. */
+const DIGITAL_SILENCE_LEVEL = 4;
+/** Frames remembered beyond `silence_duration_ms`, so that the end found is judged against its tail. */
+const EXTRA_MEMORY_MS = 300;
+
+function medianLevel(frames: { level: number }[]): number {
+  const levels = frames.map((frame) => frame.level).sort((a, b) => a - b);
+  return levels[Math.floor(levels.length / 2)] ?? 0;
+}
 
 /**
  * The RMS level of each VAD frame, computed from the same audio cut into the same frames (the VAD engines
@@ -85,14 +108,20 @@ export type DetectorEvent =
  * `end` after `silence_duration_ms` of silence following confirmed speech.
  *
  * Silence is counted from the end of the last *voiced* frame: a speech frame whose level (when given) is
- * above both 4 % of the utterance's loudest frame and 2.5 × the noise floor. The VAD keeps deciding
- * "speech" for 100-200 ms after the voice stops (its hangover); the level marks where the voice really
- * ended, so the turn ends `silence_duration_ms` after it.
+ * above 4 % of the utterance's loudest frame, 2.5 × the noise floor, and (once 150 ms of sound has
+ * followed it) 2.5 × the median level of what followed. The VAD keeps deciding "speech" for 100-200 ms
+ * after the voice stops (its hangover); the level marks where the voice really ended, so the turn ends
+ * `silence_duration_ms` after it.
  */
 export class TurnDetector {
   private onsetMs: number | undefined;
   private lastSpeechEndMs = 0;
   private lastVoicedEndMs = 0;
+  /**
+   * The utterance's latest frames with their levels (`silence_duration_ms` and 300 ms more), oldest
+   * first; `voiced` by the peak and noise-floor rule.
+   */
+  private recent: { startMs: number; endMs: number; level: number; voiced: boolean }[] = [];
   private peakLevel = 0;
   private noiseLevel: number | undefined;
   private confirmed = false;
@@ -147,9 +176,12 @@ export class TurnDetector {
         events.push({ type: "confirmed", startMs: this.onsetMs, atMs: frameEndMs });
       }
     }
+    if (this.onsetMs !== undefined && level !== undefined)
+      this.remember(frame.startMs, frameEndMs, level, isSpeech && this.lastVoicedEndMs === frameEndMs);
     if (this.onsetMs !== undefined && this.confirmed) {
-      if (frameEndMs - this.lastVoicedEndMs >= settings.silence_duration_ms) {
-        events.push({ type: "end", startMs: this.onsetMs, endMs: this.lastVoicedEndMs });
+      const voicedEndMs = this.voicedEndMs();
+      if (frameEndMs - voicedEndMs >= settings.silence_duration_ms) {
+        events.push({ type: "end", startMs: this.onsetMs, endMs: voicedEndMs });
         if (isSpeech)
           this.hangoverLevel = Math.max(
             VOICED_OF_PEAK * this.peakLevel,
@@ -167,8 +199,32 @@ export class TurnDetector {
     return events;
   }
 
+  private remember(startMs: number, endMs: number, level: number, voiced: boolean): void {
+    this.recent.push({ startMs, endMs, level, voiced });
+    const oldestMs = endMs - this.settings.silence_duration_ms - EXTRA_MEMORY_MS;
+    while (this.recent.length > 0 && this.recent[0]!.endMs <= oldestMs) this.recent.shift();
+  }
+
+  /**
+   * Where the voice last ended: the newest remembered voiced frame that is also loud against the frames
+   * after it (or has too little after it to be judged so); when none is, no later than the first
+   * remembered frame.
+   */
+  private voicedEndMs(): number {
+    const { recent } = this;
+    for (let i = recent.length - 1; i >= 0; i -= 1) {
+      const frame = recent[i]!;
+      if (!frame.voiced) continue;
+      const tail = recent.slice(i + 1).filter((after) => after.level >= DIGITAL_SILENCE_LEVEL);
+      const tailMs = tail.reduce((sum, after) => sum + after.endMs - after.startMs, 0);
+      if (tailMs < MIN_TAIL_MS || frame.level > VOICED_OVER_TAIL * medianLevel(tail)) return frame.endMs;
+    }
+    return recent.length === 0 ? this.lastVoicedEndMs : Math.min(this.lastVoicedEndMs, recent[0]!.startMs);
+  }
+
   private reset(): void {
     this.onsetMs = undefined;
     this.confirmed = false;
+    this.recent = [];
   }
 }
