@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { WebRtcVadEngine } from "../engines/vad/webrtc/engine.js";
 import { prng, Speakerphone } from "../../test/helpers/speakerphone.js";
 import { librivoxClips, readPcm16Wav } from "../../test/helpers/speech-corpus.js";
-import { EchoGate, solveToeplitz } from "./echo-gate.js";
+import { correlations, EchoGate, solveToeplitz } from "./echo-gate.js";
 import { EchoReference } from "./echo-reference.js";
 import { DEFAULT_VAD_SETTINGS, TurnDetector } from "./turn-detector.js";
 
@@ -124,5 +124,25 @@ describe("solveToeplitz", () => {
     for (let i = 0; i < 4; i += 1) for (let j = 0; j < 4; j += 1) b[i] = b[i]! + r[Math.abs(i - j)]! * x[j]!;
     const solved = solveToeplitz(r, b);
     for (let i = 0; i < 4; i += 1) expect(solved[i]).toBeCloseTo(x[i]!, 9);
+  });
+});
+
+describe("correlations", () => {
+  it("gives the fit's autocorrelation and cross-correlation sums, as summed directly", () => {
+    const taps = 160;
+    const random = prng(3);
+    const input = Float32Array.from({ length: 4800 }, () => random() - 0.5);
+    const ref = Float32Array.from({ length: 4800 + taps - 1 }, () => random() - 0.5);
+    const { autocorrelation, cross } = correlations(input, ref);
+    for (let lag = 0; lag < taps; lag += 7) {
+      let sum = 0;
+      for (let i = taps - 1; i < ref.length - lag; i += 1) sum += ref[i]! * ref[i + lag]!;
+      expect(autocorrelation[lag]).toBeCloseTo(sum, 6);
+    }
+    for (let j = 0; j < taps; j += 7) {
+      let sum = 0;
+      for (let t = 0; t < input.length; t += 1) sum += input[t]! * ref[t + taps - 1 - j]!;
+      expect(cross[j]).toBeCloseTo(sum, 6);
+    }
   });
 });

@@ -8,8 +8,18 @@ const MAX_DELAY_MS = 400;
 /** Input audio compared with the agent's to find the delay. */
 const DELAY_WINDOW_SAMPLES = 8192;
 const DELAY_FFT_SIZE = 16_384;
-/** The delay is measured again this often while agent audio plays (it moves with the client's clock). */
+/**
+ * The delay is measured this often while agent audio plays (it moves with the client's clock, and can
+ * jump when the client restarts playback)…
+ */
 const DELAY_EVERY_MS = 100;
+/**
+ * …and this often once the stretch of agent audio has had 5 measurements and either the last 5 agree
+ * within 1 ms (a clock drifts about 1 ms in 10 s) or the last 3 fits explained too little of the input
+ * to be echo (a headset, or a user louder than the echo): each measurement costs three 16k-point FFTs.
+ */
+const SETTLED_DELAY_EVERY_MS = 500;
+const SETTLED_SPREAD_SAMPLES = 16;
 /** A GCC-PHAT peak below this (of 1) is no evidence of echo. */
 const MIN_DELAY_PEAK = 0.08;
 /**
@@ -21,6 +31,8 @@ const TAPS_BEFORE_DELAY = 48;
 /** Samples over which the echo path is fitted, and how often it is fitted again. */
 const FIT_WINDOW_SAMPLES = 4800;
 const FIT_EVERY_SAMPLES = 1600;
+/** Transform size for the fit's correlations: room for the window and its reference without wrapping. */
+const FIT_FFT_SIZE = 8192;
 /**
  * A fitted echo path that explains less than this share of the input's energy over its window is no
  * evidence of echo (a delay found by chance, or a user much louder than the echo): it is not used.
@@ -80,6 +92,11 @@ export class EchoGate {
   private delaySamples: number | undefined;
   private readonly recentDelays: number[] = [];
   private lastDelayAtMs = Number.NEGATIVE_INFINITY;
+  /** Delay measurements since the current stretch of agent audio began. */
+  private delaysThisStretch = 0;
+  private agentPlaying = false;
+  /** Fits in a row that explained too little of the input to be an echo's. */
+  private fitsWithoutEcho = 0;
   private filter: Float64Array | undefined;
   /**
    * The clock offset the filter was fitted with: kept until the next fit, since a filter is only valid
@@ -108,20 +125,27 @@ export class EchoGate {
     const startMs = this.wallMsOf(startSample);
     const endMs = this.wallMsOf(this.totalSamples);
     if (!this.reference.playsBetween(startMs - MAX_DELAY_MS - 100, endMs)) {
+      this.agentPlaying = false;
       return { cleaned: samples, echoShare: 0 };
     }
-    if (arrivedAtMs - this.lastDelayAtMs >= DELAY_EVERY_MS) {
+    if (!this.agentPlaying) {
+      this.agentPlaying = true;
+      this.delaysThisStretch = 0;
+    }
+    if (arrivedAtMs - this.lastDelayAtMs >= (this.delaySettled() ? SETTLED_DELAY_EVERY_MS : DELAY_EVERY_MS)) {
       this.lastDelayAtMs = arrivedAtMs;
       this.measureDelay();
     }
     if (this.delaySamples === undefined) return { cleaned: samples, echoShare: 0 };
     this.samplesSinceFit += samples.length;
-    if (this.filter === undefined || this.samplesSinceFit >= FIT_EVERY_SAMPLES) {
-      this.samplesSinceFit = 0;
+    if (this.samplesSinceFit >= FIT_EVERY_SAMPLES) {
       // The echo path stays as it was when the window holds too little agent audio to fit it again
-      // (the agent just resumed after a pause, or starts a new reply).
+      // (the agent just resumed after a pause, or starts a new reply); with no path yet, the next input
+      // tries again. A fit that explains too little (no echo in the input) waits for the next period.
       const fit = this.fitEchoPath();
       if (fit !== "no-reference") this.filter = fit;
+      if (fit !== "no-reference") this.fitsWithoutEcho = fit === undefined ? this.fitsWithoutEcho + 1 : 0;
+      if (fit !== "no-reference" || this.filter !== undefined) this.samplesSinceFit = 0;
     }
     return this.cancel(samples, startSample);
   }
@@ -158,6 +182,12 @@ export class EchoGate {
   /** The last `count` input samples (`count` ≤ history). */
   private recentInput(count: number): Float32Array {
     return this.history.subarray(this.history.length - count);
+  }
+
+  private delaySettled(): boolean {
+    if (this.delaysThisStretch < 5) return false;
+    if (this.fitsWithoutEcho >= 3) return true;
+    return Math.max(...this.recentDelays) - Math.min(...this.recentDelays) <= SETTLED_SPREAD_SAMPLES;
   }
 
   /** GCC-PHAT between the last 512 ms of input and the agent audio that could have made it. */
@@ -201,6 +231,7 @@ export class EchoGate {
     }
     if (best / bins < MIN_DELAY_PEAK) return;
     // c[k] = Σ x(t)·ref(t + k): the input at t echoes the agent audio MAX_DELAY_MS − k earlier.
+    this.delaysThisStretch += 1;
     this.recentDelays.push(maxLag - bestK);
     if (this.recentDelays.length > 5) this.recentDelays.shift();
     const sorted = [...this.recentDelays].sort((a, b) => a - b);
@@ -236,19 +267,8 @@ export class EchoGate {
     const delaySamples = this.delaySamples!;
     const input = this.recentInput(count);
     const ref = this.alignedReference(this.totalSamples - count, count, delaySamples, offsetMs);
-    const autocorrelation = new Float64Array(TAPS);
-    const cross = new Float64Array(TAPS);
-    for (let lag = 0; lag < TAPS; lag += 1) {
-      let sum = 0;
-      for (let i = TAPS - 1; i < ref.length - lag; i += 1) sum += ref[i]! * ref[i + lag]!;
-      autocorrelation[lag] = sum;
-    }
-    if (autocorrelation[0]! < 1e-6) return "no-reference";
-    for (let j = 0; j < TAPS; j += 1) {
-      let sum = 0;
-      for (let t = 0; t < count; t += 1) sum += input[t]! * ref[t + TAPS - 1 - j]!;
-      cross[j] = sum;
-    }
+    if (energy(ref.subarray(TAPS - 1)) < 1e-6) return "no-reference";
+    const { autocorrelation, cross } = correlations(input, ref);
     autocorrelation[0] = autocorrelation[0]! * 1.001 + 1e-6;
     const filter = solveToeplitz(autocorrelation, cross);
     // The share of the window's energy the filter explains: h·p / Σx² for a least-squares fit.
@@ -301,6 +321,49 @@ export class EchoGate {
     const echoShare = inputEnergy === 0 ? 0 : Math.max(0, Math.min(1, 1 - residualEnergy / inputEnergy));
     return { cleaned, echoShare };
   }
+}
+
+/**
+ * The normal equations of the echo-path fit, by FFT (half the time of summing 160 lags over the
+ * window): `autocorrelation[lag]` = Σ ref[i]·ref[i + lag] over the window's part of `ref` (from
+ * TAPS − 1 on), and `cross[j]` = Σ input[t]·ref[t + TAPS − 1 − j]. `ref` holds `input.length + TAPS − 1`
+ * samples.
+ */
+export function correlations(
+  input: Float32Array,
+  ref: Float32Array,
+): { autocorrelation: Float64Array; cross: Float64Array } {
+  const n = FIT_FFT_SIZE;
+  // One transform holds two real signals: input (real part) and ref (imaginary part).
+  const bothRe = new Float64Array(n);
+  const bothIm = new Float64Array(n);
+  bothRe.set(input);
+  bothIm.set(ref);
+  fft(bothRe, bothIm);
+  const windowRe = new Float64Array(n);
+  const windowIm = new Float64Array(n);
+  windowRe.set(ref.subarray(TAPS - 1));
+  fft(windowRe, windowIm);
+  // Cross spectrum conj(X)·R (real part of the result) plus i·|W|² (imaginary part): one inverse.
+  const outRe = new Float64Array(n);
+  const outIm = new Float64Array(n);
+  for (let k = 0; k < n; k += 1) {
+    const mirror = (n - k) & (n - 1);
+    const xRe = (bothRe[k]! + bothRe[mirror]!) / 2;
+    const xIm = (bothIm[k]! - bothIm[mirror]!) / 2;
+    const rRe = (bothIm[k]! + bothIm[mirror]!) / 2;
+    const rIm = (bothRe[mirror]! - bothRe[k]!) / 2;
+    outRe[k] = xRe * rRe + xIm * rIm;
+    outIm[k] = xRe * rIm - xIm * rRe + windowRe[k]! * windowRe[k]! + windowIm[k]! * windowIm[k]!;
+  }
+  fft(outRe, outIm, true);
+  const autocorrelation = new Float64Array(TAPS);
+  const cross = new Float64Array(TAPS);
+  for (let lag = 0; lag < TAPS; lag += 1) {
+    autocorrelation[lag] = outIm[lag]! / n;
+    cross[TAPS - 1 - lag] = outRe[lag]! / n;
+  }
+  return { autocorrelation, cross };
 }
 
 function energy(samples: Float32Array): number {
