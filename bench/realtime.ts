@@ -16,6 +16,9 @@
  *
  * - first audio: the send time of the frame holding the clip's last speech sample → arrival of the first
  *   server.new-message after the turn's server.user-message-available.
+ *   It is split into end of speech → server.vad-speech-ended and the rest, and the rest again by the
+ *   server's own server.latency-report (final transcript, agent's first text, first audio chunk, from the
+ *   end of the utterance's input); replies cut by a barge-in send no report.
  * - barge-in: the send time of the frame holding the first speech sample → arrival of the cut reply's last
  *   audio chunk before its audio stopped (server.agent-paused, or server.agent-interrupted when there was
  *   no pause), and → agent-interrupted itself. Barge-ins whose reply was already stopped before the
@@ -73,6 +76,9 @@ function merged(all: SessionFigures[]): SessionFigures {
     endpointToAudioMs: all.flatMap((f) => f.endpointToAudioMs),
     speechEndToEndpointMs: all.flatMap((f) => f.speechEndToEndpointMs),
     detectorEndOffsetMs: all.flatMap((f) => f.detectorEndOffsetMs),
+    serverTranscriptMs: all.flatMap((f) => f.serverTranscriptMs),
+    serverAgentFirstTextMs: all.flatMap((f) => f.serverAgentFirstTextMs),
+    serverFirstAudioMs: all.flatMap((f) => f.serverFirstAudioMs),
     firstAudioCalmMs: all.flatMap((f) => f.firstAudioCalmMs),
     firstAudioBargeInMs: all.flatMap((f) => f.firstAudioBargeInMs),
     bargeInMs: all.flatMap((f) => f.bargeInMs),
@@ -177,6 +183,8 @@ function report(phase: Phase, one: Phase | undefined): string[] {
     `    of which end of speech → vad-speech-ended ${p50p95(phase.speechEndToEndpointMs)}`,
     `      its audio_end_ms − the clip's speech end (stream time) ${p50p95(phase.detectorEndOffsetMs)}`,
     `    of which vad-speech-ended → audio    ${p50p95(phase.endpointToAudioMs)}`,
+    `      server, from the utterance's end: final transcript ${p50p95(phase.serverTranscriptMs)}`,
+    `        agent's first text ${p50p95(phase.serverAgentFirstTextMs)}, first audio ${p50p95(phase.serverFirstAudioMs)}`,
     `    turns spoken while the agent was silent ${p50p95(phase.firstAudioCalmMs)}`,
     `    turns spoken over the agent (barge-in)  ${p50p95(phase.firstAudioBargeInMs)}`,
     `  first speech → last agent audio chunk  ${p50p95(phase.bargeInMs)}   target p50 ≤ ${minSpeechMs + 100} ms (${mark(bargeP50 <= minSpeechMs + 100)})`,

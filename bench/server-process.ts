@@ -9,7 +9,9 @@ import path from "node:path";
  */
 export async function startServerProcess(extraEnv: Record<string, string> = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-bench-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/serve.ts"], {
+  // BENCH_SERVER_NODE_ARGS adds Node options to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter((arg) => arg !== "") ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/cli/serve.ts"], {
     cwd: path.resolve(import.meta.dirname, ".."),
     env: {
       ...process.env,

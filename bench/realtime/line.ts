@@ -56,7 +56,12 @@ export class Line {
 
   /** Connects, starts a conversation in VAD mode, opens the microphone and waits out the greeting. */
   static async open(target: Target, token: string): Promise<Line> {
-    const client = await RealtimeClient.connect(target.baseUrl, target.orgId, token, "response_format=voice");
+    const client = await RealtimeClient.connect(
+      target.baseUrl,
+      target.orgId,
+      token,
+      "response_format=voice&include_latency_report=true",
+    );
     const line = new Line(client);
     try {
       client.send({ type: "client.start-conversation", service_id: target.serviceId, vad_mode: true });

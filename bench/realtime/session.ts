@@ -18,6 +18,14 @@ export interface SessionFigures {
   endpointToAudioMs: number[];
   /** Per turn: send time of the clip's last speech sample → arrival of the turn's server.vad-speech-ended. */
   speechEndToEndpointMs: number[];
+  /**
+   * Per completed spoken turn, from its server.latency-report (server clock, from the end of the
+   * utterance's input): the final transcript, the agent's first text, the first audio chunk. Replies cut
+   * by a barge-in send none.
+   */
+  serverTranscriptMs: number[];
+  serverAgentFirstTextMs: number[];
+  serverFirstAudioMs: number[];
   /** Per turn: the ended utterance's audio_end_ms − where the clip's speech ended in the stream. */
   detectorEndOffsetMs: number[];
   /** The same for turns spoken while the agent was not talking, and for barge-in turns. */
@@ -80,6 +88,9 @@ export async function runSession(
     endpointToAudioMs: [],
     speechEndToEndpointMs: [],
     detectorEndOffsetMs: [],
+    serverTranscriptMs: [],
+    serverAgentFirstTextMs: [],
+    serverFirstAudioMs: [],
     firstAudioCalmMs: [],
     firstAudioBargeInMs: [],
     bargeInMs: [],
@@ -102,6 +113,7 @@ export async function runSession(
     if (retired.has(line)) return;
     retired.add(line);
     line.close();
+    recordLatencyReports(line, figures);
     figures.framesSent += line.mic.framesSent;
     figures.lateFrames += line.mic.lateFrames;
     figures.maxLatenessMs = Math.max(figures.maxLatenessMs, line.mic.maxLatenessMs);
@@ -223,4 +235,17 @@ async function measureBargeIn(
   figures.bargeInMs.push(Math.max(0, Math.max(...chunkArrivals) - speechStartAt));
   figures.stoppedMs.push(line.arrivalOf(stop) - speechStartAt);
   figures.interruptedMs.push(line.arrivalOf(end) - speechStartAt);
+}
+
+/** The server.latency-reports of the line's spoken turns (those with a recognition). */
+function recordLatencyReports(line: Line, figures: SessionFigures): void {
+  const add = (values: number[], value: unknown) => {
+    if (typeof value === "number") values.push(value);
+  };
+  for (const report of line.client.messages) {
+    if (report.type !== "server.latency-report" || report.recognition === null) continue;
+    add(figures.serverTranscriptMs, report.body_end_to_final_transcript_ms);
+    add(figures.serverAgentFirstTextMs, report.agent_first_text_ms);
+    add(figures.serverFirstAudioMs, report.first_audio_ms);
+  }
 }
