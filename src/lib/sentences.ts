@@ -61,18 +61,52 @@ export async function* splitSentences(deltas: AsyncIterable<string> | string): A
   }
 }
 
+/** The part of a sentence a piece of speech holds: all of it, or its first clause and the rest. */
+export type SentencePart = "whole" | "first-clause" | "after-first-clause";
+
+/** A first clause is cut off only when at least this many words follow it in the sentence. */
+const MIN_WORDS_AFTER_CLAUSE = 4;
+
+/**
+ * `sentence` cut after its first clause (a comma, semicolon or colon and the spaces after it), when
+ * the clause has a speakable word and at least 4 words follow; otherwise undefined.
+ */
+export function splitFirstClause(sentence: string): [string, string] | undefined {
+  const match = /[,;:]\s+/.exec(sentence);
+  if (match === null) return undefined;
+  const end = match.index + match[0].length;
+  const head = sentence.slice(0, end);
+  const tail = sentence.slice(end);
+  if (speakableCount(head) === 0) return undefined;
+  if ((tail.match(/[a-z0-9]+/gi)?.length ?? 0) < MIN_WORDS_AFTER_CLAUSE) return undefined;
+  return [head, tail];
+}
+
 /**
  * The sentences of `deltas` a synthesizer should speak: each as split (`sentence`, which the chunks
  * carry and time) and trimmed (`spoken`, what is synthesized); those without a speakable character are
- * left out. The signal is checked as each sentence arrives, so an aborted reply stops there.
+ * left out. With `firstClause`, the reply's first sentence comes as its first clause and the rest
+ * (see `splitFirstClause`), so the first audio needs only the clause synthesized. The signal is checked
+ * as each sentence arrives, so an aborted reply stops there.
  */
 export async function* speakableSentences(
   deltas: AsyncIterable<string> | string,
   signal: AbortSignal,
-): AsyncIterable<{ sentence: string; spoken: string }> {
+  options: { firstClause?: boolean } = {},
+): AsyncIterable<{ sentence: string; spoken: string; part: SentencePart }> {
+  let first = options.firstClause === true;
   for await (const sentence of splitSentences(deltas)) {
     signal.throwIfAborted();
     const spoken = sentence.trim();
-    if (speakableCount(spoken) > 0) yield { sentence, spoken };
+    if (speakableCount(spoken) === 0) continue;
+    const clause = first ? splitFirstClause(sentence) : undefined;
+    first = false;
+    if (clause === undefined) {
+      yield { sentence, spoken, part: "whole" };
+      continue;
+    }
+    yield { sentence: clause[0], spoken: clause[0].trim(), part: "first-clause" };
+    signal.throwIfAborted();
+    yield { sentence: clause[1], spoken: clause[1].trim(), part: "after-first-clause" };
   }
 }

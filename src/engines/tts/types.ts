@@ -1,6 +1,8 @@
 /**
  * Text-to-speech contract. Text in (a whole reply or a stream of text deltas), one audio chunk out per
- * sentence as soon as that sentence is synthesized, 16-bit mono PCM with per-character timings.
+ * sentence as soon as that sentence is synthesized, 16-bit mono PCM with per-character timings. An
+ * engine may speak the reply's first sentence as two chunks, its first clause and the rest, so that
+ * the first audio comes sooner (Flite does).
  */
 export interface TtsCapabilities {
   streaming: boolean;

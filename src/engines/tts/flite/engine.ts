@@ -1,5 +1,5 @@
 import { WorkerPool } from "../../../lib/worker-pool.js";
-import { speakableSentences } from "../../../lib/sentences.js";
+import { type SentencePart, speakableSentences } from "../../../lib/sentences.js";
 import type { TtsCapabilities, TtsChunk, TtsEngine, TtsOptions } from "../types.js";
 import { characterTimings } from "./alignment.js";
 import { FLITE_VOICES, type FliteOutput } from "./flite-runner.js";
@@ -14,7 +14,40 @@ export interface FliteOptions {
   warn?: (message: string) => void;
 }
 
-/** Flite (compiled to WASI) in worker threads, sentence by sentence, with per-character timings. */
+/**
+ * Silence kept after a reply's first clause when it is spoken on its own (Flite ends every run with
+ * ~160 ms of pause and starts the next with as much): about the pause of a comma in running speech.
+ */
+const CLAUSE_PAUSE_MS = 100;
+
+/**
+ * A piece spoken as part of a sentence, trimmed so that its parts join like the sentence spoken
+ * whole: the first clause keeps 100 ms of its closing pause, the rest loses its opening pause. Phone
+ * times move with the cut.
+ */
+function joinedAtClause(output: FliteOutput, part: SentencePart): FliteOutput {
+  if (part === "whole") return output;
+  const { phones, sampleRateHz } = output;
+  const totalMs = (output.samples.length * 1000) / sampleRateHz;
+  const leadMs = part === "after-first-clause" && phones[0]?.phone === "pau" ? phones[0].endMs : 0;
+  const lastSpoken = phones.findLastIndex((phone) => phone.phone !== "pau");
+  const speechEndMs = lastSpoken < 0 ? totalMs : phones[lastSpoken]!.endMs;
+  const endMs = part === "first-clause" ? Math.min(totalMs, speechEndMs + CLAUSE_PAUSE_MS) : totalMs;
+  const toSample = (ms: number) => Math.round((ms * sampleRateHz) / 1000);
+  return {
+    samples: output.samples.slice(toSample(leadMs), toSample(endMs)),
+    sampleRateHz,
+    phones: phones.map((phone) => ({
+      phone: phone.phone,
+      endMs: Math.min(endMs, Math.max(leadMs, phone.endMs)) - leadMs,
+    })),
+  };
+}
+
+/**
+ * Flite (compiled to WASI) in worker threads, sentence by sentence (the reply's first sentence as its
+ * first clause and the rest, for a sooner first chunk), with per-character timings.
+ */
 export class FliteEngine implements TtsEngine {
   readonly name = "flite";
   readonly capabilities: TtsCapabilities = {
@@ -56,8 +89,9 @@ export class FliteEngine implements TtsEngine {
   async *synthesize(text: AsyncIterable<string> | string, options: TtsOptions): AsyncIterable<TtsChunk> {
     const voice = this.resolveVoice(options.voiceId);
     let startMs = 0;
-    for await (const { sentence, spoken } of speakableSentences(text, options.signal)) {
-      const output = await this.pool.run({ voice, text: spoken }, options.signal);
+    const sentences = speakableSentences(text, options.signal, { firstClause: true });
+    for await (const { sentence, spoken, part } of sentences) {
+      const output = joinedAtClause(await this.pool.run({ voice, text: spoken }, options.signal), part);
       options.signal.throwIfAborted();
       const durationMs = Math.round((output.samples.length * 1000) / output.sampleRateHz);
       yield {
