@@ -161,10 +161,9 @@ export async function runSession(
         "the reply's audio",
         30_000,
       );
-      figures.firstAudioMs.push(line.arrivalOf(first) - spoken.speechEndAt);
-      (bargeIn ? figures.firstAudioBargeInMs : figures.firstAudioCalmMs).push(
-        line.arrivalOf(first) - spoken.speechEndAt,
-      );
+      const firstAudioMs = line.arrivalOf(first) - spoken.speechEndAt;
+      figures.firstAudioMs.push(firstAudioMs);
+      (bargeIn ? figures.firstAudioBargeInMs : figures.firstAudioCalmMs).push(firstAudioMs);
       const ends = line.client.messages
         .slice(seenBefore)
         .filter((m) => m.type === "server.vad-speech-ended" && m.seq < heard.seq);

@@ -143,9 +143,11 @@ export class EchoGate {
       // (the agent just resumed after a pause, or starts a new reply); with no path yet, the next input
       // tries again. A fit that explains too little (no echo in the input) waits for the next period.
       const fit = this.fitEchoPath();
-      if (fit !== "no-reference") this.filter = fit;
-      if (fit !== "no-reference") this.fitsWithoutEcho = fit === undefined ? this.fitsWithoutEcho + 1 : 0;
-      if (fit !== "no-reference" || this.filter !== undefined) this.samplesSinceFit = 0;
+      if (fit !== "no-reference") {
+        this.filter = fit;
+        this.fitsWithoutEcho = fit === undefined ? this.fitsWithoutEcho + 1 : 0;
+        this.samplesSinceFit = 0;
+      } else if (this.filter !== undefined) this.samplesSinceFit = 0;
     }
     return this.cancel(samples, startSample);
   }

@@ -55,9 +55,9 @@ const DIGITAL_SILENCE_LEVEL = 4;
 /** Frames remembered beyond `silence_duration_ms`, so that the end found is judged against its tail. */
 const EXTRA_MEMORY_MS = 300;
 
-function medianLevel(frames: { level: number }[]): number {
-  const levels = frames.map((frame) => frame.level).sort((a, b) => a - b);
-  return levels[Math.floor(levels.length / 2)] ?? 0;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 /**
@@ -143,6 +143,8 @@ export class TurnDetector {
     const frameEndMs = frame.startMs + frame.durationMs;
     const events: DetectorEvent[] = [];
     let isSpeech = frame.probability >= settings.threshold;
+    // A speech frame above the peak and noise-floor limits (see the class comment).
+    let voiced = false;
     if (this.hangoverLevel !== undefined) {
       if (!isSpeech) this.hangoverLevel = undefined;
       else if (level === undefined || level <= this.hangoverLevel) isSpeech = false;
@@ -156,7 +158,8 @@ export class TurnDetector {
     if (isSpeech) {
       if (this.onsetMs === undefined) {
         this.peakLevel = 0;
-        this.lastVoicedEndMs = frameEndMs;
+        // The onset frame counts as voice whatever its level.
+        voiced = true;
         this.onsetMs = frame.startMs;
         events.push({
           type: "onset",
@@ -165,19 +168,17 @@ export class TurnDetector {
         });
       }
       this.lastSpeechEndMs = frameEndMs;
-      if (level === undefined) this.lastVoicedEndMs = frameEndMs;
-      else {
-        this.peakLevel = Math.max(this.peakLevel, level);
-        const floor = Math.max(VOICED_OF_PEAK * this.peakLevel, VOICED_OVER_NOISE * (this.noiseLevel ?? 0));
-        if (level > floor) this.lastVoicedEndMs = frameEndMs;
-      }
+      if (level !== undefined) this.peakLevel = Math.max(this.peakLevel, level);
+      const floor = Math.max(VOICED_OF_PEAK * this.peakLevel, VOICED_OVER_NOISE * (this.noiseLevel ?? 0));
+      if (level === undefined || level > floor) voiced = true;
+      if (voiced) this.lastVoicedEndMs = frameEndMs;
       if (!this.confirmed && this.lastSpeechEndMs - this.onsetMs >= settings.min_speech_ms) {
         this.confirmed = true;
         events.push({ type: "confirmed", startMs: this.onsetMs, atMs: frameEndMs });
       }
     }
     if (this.onsetMs !== undefined && level !== undefined)
-      this.remember(frame.startMs, frameEndMs, level, isSpeech && this.lastVoicedEndMs === frameEndMs);
+      this.remember(frame.startMs, frameEndMs, level, voiced);
     if (this.onsetMs !== undefined && this.confirmed) {
       const voicedEndMs = this.voicedEndMs();
       if (frameEndMs - voicedEndMs >= settings.silence_duration_ms) {
@@ -212,12 +213,17 @@ export class TurnDetector {
    */
   private voicedEndMs(): number {
     const { recent } = this;
+    // Scanning back from the newest frame, the frames passed so far are the tail of the next one.
+    const tailLevels: number[] = [];
+    let tailMs = 0;
     for (let i = recent.length - 1; i >= 0; i -= 1) {
       const frame = recent[i]!;
-      if (!frame.voiced) continue;
-      const tail = recent.slice(i + 1).filter((after) => after.level >= DIGITAL_SILENCE_LEVEL);
-      const tailMs = tail.reduce((sum, after) => sum + after.endMs - after.startMs, 0);
-      if (tailMs < MIN_TAIL_MS || frame.level > VOICED_OVER_TAIL * medianLevel(tail)) return frame.endMs;
+      if (frame.voiced && (tailMs < MIN_TAIL_MS || frame.level > VOICED_OVER_TAIL * median(tailLevels)))
+        return frame.endMs;
+      if (frame.level >= DIGITAL_SILENCE_LEVEL) {
+        tailLevels.push(frame.level);
+        tailMs += frame.endMs - frame.startMs;
+      }
     }
     return recent.length === 0 ? this.lastVoicedEndMs : Math.min(this.lastVoicedEndMs, recent[0]!.startMs);
   }
