@@ -75,6 +75,15 @@ describe("PauseSplitter", () => {
       );
   });
 
+  it("ends a phrase of half a second of speech at the pause after it", () => {
+    // LibriVox clip 0880: about 0.8 s of speech, a pause of about 180 ms from 0.97 s, then 1.8 s more.
+    const samples = readPcm16Wav(librivoxClips()[1]!.wavPath).samples;
+    const phrases = split(samples, 1600);
+    expect(phrases).toHaveLength(2);
+    expect(phrases[1]!.startSample / 16).toBeGreaterThan(970);
+    expect(phrases[1]!.startSample / 16).toBeLessThan(1150);
+  });
+
   it("leaves a stream without pauses whole, and digital silence in one piece", () => {
     const clip = readPcm16Wav(librivoxClips()[1]!.wavPath).samples.subarray(0, 16_000);
     const phrases = split(clip, 1600);

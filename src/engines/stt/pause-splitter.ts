@@ -7,8 +7,13 @@ const FRAME_MS = 10;
  * in the LibriVox test clips the gaps between word groups are 120–180 ms.
  */
 export const PAUSE_MS = 120;
-/** A phrase has at least this much sound before a pause can end it (ms): shorter ones are not worth a recognizer of their own. */
-const MIN_SOUND_MS = 1000;
+/**
+ * A phrase has at least this much sound before a pause can end it (ms): shorter ones are not worth a
+ * recognizer of their own. Half a second lets a 2–3 s note that pauses once after its first words use
+ * both recognizer workers (LibriVox clip 0880, 3 s: final result 400 → 240 ms after the upload) with the
+ * same words on the LibriVox clips, clean and with white noise added.
+ */
+const MIN_SOUND_MS = 500;
 /**
  * The end of the pause that the next phrase also starts with (ms): PocketSphinx's detector takes up to
  * 200 ms before the first speech it hears into the utterance; shorter than a word, so no word is heard
