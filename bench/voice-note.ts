@@ -3,10 +3,11 @@
  * measured from the last request byte to the first audio piece of the reply, over 20 runs.
  *
  *   npx tsx bench/voice-note.ts [--runs 20] [--format mp3|wav] [--cut-trailing-silence]
- *   npx tsx bench/voice-note.ts --burst [--runs 2] [--users 1,4]
+ *   npx tsx bench/voice-note.ts --burst [--runs 2] [--users 1,4] [--back-to-back]
  *
  * `--burst`: every clip of the speech test set uploaded whole, with 1 and with 4 users at once (see
- * `voice-note/burst.ts`); `--runs` then counts the rounds over the clips per user.
+ * `voice-note/burst.ts`); `--runs` then counts the rounds over the clips per user. Each user records a
+ * note (waits its length) before uploading it; `--back-to-back` uploads the next note at once.
  * The clip ends as recorded, with about 200 ms of quiet after the last word. `--cut-trailing-silence`
  * cuts the upload right after the last word (the recognizer then cannot close the phrase before the
  * upload ends: the worst case). The server runs in its own process (`src/cli/serve.ts`) with the
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     "cut-trailing-silence": { type: "boolean", default: false },
     burst: { type: "boolean", default: false },
     users: { type: "string", default: "1,4" },
+    "back-to-back": { type: "boolean", default: false },
   },
 });
 const accept = values.format === "wav" ? "audio/wav" : "audio/mpeg";
@@ -35,6 +37,7 @@ if (values.burst) {
     runs: process.argv.includes("--runs") ? Number(values.runs) : 2,
     accept,
     users: values.users.split(",").map(Number),
+    backToBack: values["back-to-back"],
   });
   process.exit(0);
 }

@@ -56,18 +56,28 @@ interface Sample {
   timing: VoiceNoteTiming;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pad = (text: string, width: number) => text.padEnd(width);
 const ms = (value: number) => `${value.toFixed(0).padStart(5)} ms`;
 
 /**
  * Whole-clip (push-to-talk) uploads: every clip of the speech test set sent in one write, `runs` times
  * per user, with 1 and with 4 users at once (each user sends the clips one after the other, starting at
- * a different clip). Prints, per clip-length group: last request byte → first audio piece (p50/p95,
+ * a different clip). A user records each note before sending it: the upload starts the note's length
+ * after the previous reply ended, as when someone holds the button while speaking. `backToBack` drops
+ * that wait (each user uploads the next note as soon as the reply is in): 4 such users ask the server
+ * for 4 times one user's recognition work at every moment, so on 2 cores each note takes about 4 times
+ * as long as with one user, whose phrases already use both cores. Prints, per clip-length group: last request byte → first audio piece (p50/p95,
  * and the target 0.08 × length + 150 ms for one user), recognition time after the body's end divided
  * by the audio's length, and with 4 users how far each note's first audio is from the one-user p50 of
  * the same clip (target: at most 2×).
  */
-export async function runBurst(options: { runs: number; accept: string; users: number[] }): Promise<void> {
+export async function runBurst(options: {
+  runs: number;
+  accept: string;
+  users: number[];
+  backToBack: boolean;
+}): Promise<void> {
   const clips = burstClips();
   const server = await startServerProcess();
   const samples: Sample[] = [];
@@ -83,6 +93,7 @@ export async function runBurst(options: { runs: number; accept: string; users: n
           for (let run = 0; run < options.runs; run += 1) {
             for (let i = 0; i < clips.length; i += 1) {
               const clip = clips[(i + user * 3) % clips.length]!;
+              if (!options.backToBack) await sleep(clip.durationMs);
               const timing = await client.note(clip.wav, { paced: false, accept: options.accept });
               samples.push({ clip, users, timing });
             }
