@@ -18,6 +18,7 @@ import {
 import { EchoGate } from "./echo-gate.js";
 import { EchoReference } from "./echo-reference.js";
 import { FillerPlayback } from "./filler-playback.js";
+import { IdleTimeout } from "./idle-timeout.js";
 import { speechInterruptsReply } from "./barge-in.js";
 import {
   type ClientMessage,
@@ -30,6 +31,7 @@ import {
 import { Outbox } from "./outbox.js";
 import { type ExpiredSessions, newResumeToken, sameToken } from "./resume.js";
 import { ReplyPlayback } from "./reply-playback.js";
+import { linkSocket } from "./socket-link.js";
 import { SpeechInput } from "./speech-input.js";
 import { DEFAULT_VAD_SETTINGS } from "./turn-detector.js";
 import { joinWords, tooManyTurns, TurnQueue } from "./turn-queue.js";
@@ -60,8 +62,6 @@ export interface SessionOptions {
 }
 
 const START_TIMEOUT_MS = 10_000;
-const PING_INTERVAL_MS = 20_000;
-const TIMEOUT_WARNING_S = 15;
 /** The longest input audio chunk accepted (CONTRACT: chunks of 20-100 ms, at most 2 s each). */
 const MAX_INPUT_CHUNK_MS = 2000;
 
@@ -90,11 +90,11 @@ export class RealtimeSession {
     n_channels: 1,
     sample_width: 2,
   };
-  private idleTimeoutS = 120;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private warnTimer: NodeJS.Timeout | undefined;
+  private readonly idleTimeout = new IdleTimeout({
+    warning: (secondsLeft) => this.send("server.timeout-warning", { seconds_left: secondsLeft }),
+    expired: () => this.fail(new AppError("request_timeout", "The session was idle"), 4408),
+  });
   private readonly startTimer: NodeJS.Timeout;
-  private missedPongs = 0;
   /** The reply running or playing now. */
   private turn: ReplyPlayback | undefined;
   private readonly turns = new TurnQueue();
@@ -184,32 +184,16 @@ export class RealtimeSession {
     this.close(code, reason);
   }
 
-  /** Listens to `socket` (messages, close, pongs) and pings it every 20 s; two missed pongs drop it. */
+  /** Listens to `socket` and keeps it alive (see linkSocket). */
   private attachSocket(socket: WebSocket): void {
     this.socket = socket;
-    const onMessage = (data: Buffer, isBinary: boolean) => this.receive(data, isBinary);
-    const onClose = (code: number) => this.onSocketClosed(socket, code);
-    const onError = (error: Error) => this.deps.log.warn({ err: error }, "real-time socket error");
-    const onPong = () => (this.missedPongs = 0);
-    socket.on("message", onMessage);
-    socket.on("close", onClose);
-    socket.on("error", onError);
-    socket.on("pong", onPong);
-    this.missedPongs = 0;
-    const pingTimer = setInterval(() => {
-      if (this.missedPongs >= 2) {
-        socket.terminate();
-        return;
-      }
-      this.missedPongs += 1;
-      socket.ping();
-    }, PING_INTERVAL_MS);
+    const release = linkSocket(socket, {
+      message: (data, isBinary) => this.receive(data, isBinary),
+      close: (code) => this.onSocketClosed(socket, code),
+      error: (error) => this.deps.log.warn({ err: error }, "real-time socket error"),
+    });
     this.releaseSocket = () => {
-      clearInterval(pingTimer);
-      socket.off("message", onMessage);
-      socket.off("close", onClose);
-      socket.off("error", onError);
-      socket.off("pong", onPong);
+      release();
       this.releaseSocket = () => undefined;
     };
   }
@@ -242,8 +226,7 @@ export class RealtimeSession {
     this.ended = true;
     this.closing = true;
     clearTimeout(this.startTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.warnTimer);
+    this.idleTimeout.stop();
     clearTimeout(this.graceTimer);
     this.releaseSocket();
     this.connection.abort(new DOMException("The client closed the connection", "AbortError"));
@@ -483,12 +466,12 @@ export class RealtimeSession {
     this.interruption = message.interruption ?? DEFAULT_INTERRUPTION_SETTINGS;
     this.echoGate = message.echo_rejection === false ? undefined : new EchoGate(this.echoReference);
     this.inputAudio = message.request_audio_config ?? this.inputAudio;
-    this.idleTimeoutS = message.idle_timeout_s ?? this.idleTimeoutS;
+    this.idleTimeout.timeoutS = message.idle_timeout_s ?? this.idleTimeout.timeoutS;
     this.speech.start(this.inputAudio.frame_rate);
     const settings = () => ({
       vad_mode: this.speech.isVadMode,
       vad: this.speech.vadSettings,
-      idle_timeout_s: this.idleTimeoutS,
+      idle_timeout_s: this.idleTimeout.timeoutS,
       interruption: this.interruption,
       echo_rejection: this.echoGate !== undefined,
       input_audio: { format: "pcm", sample_rate_hz: this.inputAudio.frame_rate },
@@ -563,19 +546,9 @@ export class RealtimeSession {
     this.conversationId = conversationId;
   }
 
+  /** Activity: the idle timeout starts again (from `seconds` for `client.extend-timeout`). */
   private touch(seconds?: number): void {
-    if (this.closing) return;
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.warnTimer);
-    const timeoutS = seconds ?? this.idleTimeoutS;
-    this.warnTimer = setTimeout(
-      () => this.send("server.timeout-warning", { seconds_left: Math.min(TIMEOUT_WARNING_S, timeoutS) }),
-      Math.max(0, timeoutS - TIMEOUT_WARNING_S) * 1000,
-    );
-    this.idleTimer = setTimeout(
-      () => this.fail(new AppError("request_timeout", "The session was idle"), 4408),
-      timeoutS * 1000,
-    );
+    if (!this.closing) this.idleTimeout.restart(seconds);
   }
 
   // ---- turns ------------------------------------------------------------------------------------
