@@ -2,6 +2,7 @@ import type { Config } from "../config/config.js";
 import { clockTool } from "./agent/tools/clock-tool.js";
 import { loadToolsFile, ToolRegistry } from "./agent/tools/registry.js";
 import type { AgentEngine } from "./agent/types.js";
+import { warmUpMp3Encoder } from "./codec/encoders.js";
 import type { SttEngine } from "./stt/types.js";
 import type { TtsEngine } from "./tts/types.js";
 import type { VadEngine } from "./vad/types.js";
@@ -125,9 +126,14 @@ export async function createEngines(
   };
 }
 
-/** Loads models and starts workers so the first request is not slow. */
+/** Loads models, starts workers and readies the MP3 encoder, so the first request is not slow. */
 export async function warmUpEngines(engines: Engines): Promise<void> {
-  await Promise.all([engines.agent.warmUp?.(), engines.stt.warmUp?.(), engines.tts.warmUp?.()]);
+  await Promise.all([
+    engines.agent.warmUp?.(),
+    engines.stt.warmUp?.(),
+    engines.tts.warmUp?.(),
+    warmUpMp3Encoder(),
+  ]);
 }
 
 export async function closeEngines(engines: Engines): Promise<void> {

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeMp3Piece, encodeWavFile } from "../../src/engines/codec/encoders.js";
+import { encodeMp3Piece, encodeWavFile, warmUpMp3Encoder } from "../../src/engines/codec/encoders.js";
 import { AudioFormatError } from "../../src/engines/codec/types.js";
 import { decodeTo16k, fixtureDir, variantsOf } from "../helpers/audio-fixtures.js";
 import { librivoxClips, readPcm16Wav } from "../helpers/speech-corpus.js";
@@ -95,6 +95,13 @@ describe("audio encoders", () => {
     expect(Math.abs(durationS(firstAlone) - half / 16_000)).toBeLessThan(0.15);
     const both = await decodeTo16k(Buffer.concat([first, second]));
     expect(Math.abs(durationS(both) - durationS(original))).toBeLessThan(0.3);
+  });
+
+  it("encode a piece the same way after the server's warm-up of the MP3 encoder", async () => {
+    const piece = original.subarray(0, 16_000);
+    const before = await encodeMp3Piece(piece, 16_000);
+    await warmUpMp3Encoder();
+    expect(Buffer.from(await encodeMp3Piece(piece, 16_000))).toEqual(Buffer.from(before));
   });
 });
 
