@@ -32,6 +32,7 @@
  * meets its target, the first-audio p95 is within 1.5 × that of one session, and memory per session is
  * ≤ 30 MB. `--max-n` runs the steps in order and stops at the first N that does not hold them.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { percentile } from "./engines/common.js";
 import type { Target } from "./realtime/line.js";
@@ -57,7 +58,6 @@ const START_STAGGER_MS = 250;
 const MAX_MB_PER_SESSION = 30;
 const MAX_P95_RATIO = 1.5;
 const clips = spokenClips();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Phase extends SessionFigures {
   n: number;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { encodeWavFile } from "../../src/engines/codec/encoders.js";
 import {
   cardsClips,
@@ -56,7 +57,6 @@ interface Sample {
   timing: VoiceNoteTiming;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pad = (text: string, width: number) => text.padEnd(width);
 const ms = (value: number) => `${value.toFixed(0).padStart(5)} ms`;
 

@@ -1,4 +1,5 @@
 import { fft } from "../lib/fft.js";
+import { median } from "../lib/median.js";
 import type { EchoReference } from "./echo-reference.js";
 
 const RATE_HZ = 16_000;
@@ -236,11 +237,10 @@ export class EchoGate {
     this.delaysThisStretch += 1;
     this.recentDelays.push(maxLag - bestK);
     if (this.recentDelays.length > 5) this.recentDelays.shift();
-    const sorted = [...this.recentDelays].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const delaySamples = median(this.recentDelays);
     // A new delay needs a new fit (the old filter is aligned to the old one).
-    if (median !== this.delaySamples) this.samplesSinceFit = Number.POSITIVE_INFINITY;
-    this.delaySamples = median;
+    if (delaySamples !== this.delaySamples) this.samplesSinceFit = Number.POSITIVE_INFINITY;
+    this.delaySamples = delaySamples;
   }
 
   /**

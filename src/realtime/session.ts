@@ -187,15 +187,11 @@ export class RealtimeSession {
   /** Listens to `socket` and keeps it alive (see linkSocket). */
   private attachSocket(socket: WebSocket): void {
     this.socket = socket;
-    const release = linkSocket(socket, {
+    this.releaseSocket = linkSocket(socket, {
       message: (data, isBinary) => this.receive(data, isBinary),
       close: (code) => this.onSocketClosed(socket, code),
       error: (error) => this.deps.log.warn({ err: error }, "real-time socket error"),
     });
-    this.releaseSocket = () => {
-      release();
-      this.releaseSocket = () => undefined;
-    };
   }
 
   /** The socket closed. An abnormal drop of a started session opens the resume grace period. */

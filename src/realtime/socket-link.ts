@@ -12,7 +12,8 @@ export interface SocketHandlers {
 /**
  * Listens to `socket` (messages, close, errors, pongs) and pings it every PING_INTERVAL_MS; when two
  * pings went unanswered the socket is terminated (its `close` follows). Returns the function that lets
- * go of the socket, its listeners and its ping timer, without closing it (a resume hands it on).
+ * go of the socket, its listeners and its ping timer, without closing it (a resume hands it on); calling
+ * it again does nothing more.
  */
 export function linkSocket(socket: WebSocket, handlers: SocketHandlers): () => void {
   let missedPongs = 0;

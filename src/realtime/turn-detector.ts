@@ -1,4 +1,5 @@
 import type { VadFrame } from "../engines/vad/types.js";
+import { median } from "../lib/median.js";
 
 /** VAD-mode settings of a session (the contract's names, in milliseconds). */
 export interface VadSettings {
@@ -54,11 +55,6 @@ const MIN_TAIL_MS = 150;
 const DIGITAL_SILENCE_LEVEL = 4;
 /** Frames remembered beyond `silence_duration_ms`, so that the end found is judged against its tail. */
 const EXTRA_MEMORY_MS = 300;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 /**
  * The RMS level of each VAD frame, computed from the same audio cut into the same frames (the VAD engines

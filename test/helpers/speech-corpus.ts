@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { median } from "../../src/lib/median.js";
 
 /** Debian `pocketsphinx-testdata`: read speech with transcripts (16 kHz, mono, 16-bit WAV). */
 export const TESTDATA_DIR = "/usr/share/pocketsphinx/test/data";
@@ -107,7 +108,6 @@ export function speechExtentMs(samples: Int16Array): { startMs: number; endMs: n
     for (let j = i; j < i + 160; j += 1) sum += samples[j]! * samples[j]!;
     rms.push(Math.sqrt(sum / 160));
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const peak = Math.max(...rms);
   const startLimit = Math.max(2.5 * median(rms.slice(0, 10)), 0.04 * peak);
   const endLimit = Math.max(2.5 * median(rms.slice(-10)), 0.04 * peak);
