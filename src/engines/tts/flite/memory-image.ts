@@ -155,11 +155,5 @@ export function splitMemoryImage(module: Uint8Array): SplitModule {
   if (imageLength > initialPages * PAGE_BYTES) throw new Error("A data segment lies beyond the memory");
   const image = new Uint8Array(imageLength);
   for (const { at, data } of segments) image.set(data, at);
-  const bytes = new Uint8Array(kept.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of kept) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return { bytes, image, initialPages, maximumPages };
+  return { bytes: Buffer.concat(kept), image, initialPages, maximumPages };
 }

@@ -1,5 +1,5 @@
 import { parentPort } from "node:worker_threads";
-import { type FliteOutput, FliteRunner, fliteModule } from "./flite-runner.js";
+import { type FliteOutput, FliteRunner, fliteProgram } from "./flite-runner.js";
 
 /** A Flite worker: `{ voice, text }` in, the sentence's audio and phone timings out. */
 export interface FliteRequest {
@@ -9,7 +9,7 @@ export interface FliteRequest {
 
 const port = parentPort;
 if (port === null) throw new Error("the Flite worker must run in a worker thread");
-const runner = new FliteRunner(await fliteModule());
+const runner = new FliteRunner(await fliteProgram());
 
 port.on("message", (request: FliteRequest) => {
   try {
