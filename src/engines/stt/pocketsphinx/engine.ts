@@ -10,7 +10,7 @@ export interface PocketSphinxOptions {
   /** Worker threads at most; each decodes on one CPU core. Default 2. */
   poolSize?: number;
   /**
-   * Recognitions one worker hosts at once, each with its own decoder (about 62 MB and 0.35 s of CPU to
+   * Recognitions one worker hosts at once, each with its own decoder (about 49 MB and 0.27 s of CPU to
    * create for open vocabulary, see `SphinxDecoder`). The worker works through their audio in arrival order, piece by piece,
    * so a slow or long stream does not hold up the others. Default 4: one stream decodes at about 0.2–0.25
    * of real time, so four live streams fill a core.
