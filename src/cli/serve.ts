@@ -1,8 +1,11 @@
 import { ConfigError, loadConfig } from "../config/config.js";
+import { returnFreedMemory } from "../lib/malloc-tuning.js";
 import { startServer } from "../main.js";
 
 /** `npm start`: serve on HOST:PORT until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
+  // Before the workers start, so that every heap they make follows it.
+  const mallocTuned = returnFreedMemory();
   let config;
   try {
     config = loadConfig();
@@ -15,6 +18,7 @@ async function main(): Promise<void> {
   }
   const server = await startServer(config);
   server.app.log.info(`Parley listening on ${server.baseUrl}`);
+  if (!mallocTuned) server.app.log.info("malloc: the C library's own settings (MALLOC_* set, or not glibc)");
   process.stdout.write(`\nParley is running. Open ${server.baseUrl}/ in your browser to talk to it.\n\n`);
   const stop = (signal: string) => {
     server.app.log.info(`${signal}: shutting down`);
