@@ -5,9 +5,9 @@ const M_TRIM_THRESHOLD = -1;
 const M_MMAP_THRESHOLD = -3;
 
 /** Free memory at the top of a malloc heap beyond this goes back to the system. */
-export const TRIM_THRESHOLD_BYTES = 128 * 1024;
+const TRIM_THRESHOLD_BYTES = 128 * 1024;
 /** Allocations this large get pages of their own (glibc's own ceiling for its moving threshold). */
-export const MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024;
+const MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024;
 
 /** The environment variables through which glibc takes the same settings. */
 const GLIBC_VARIABLES = ["MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"];

@@ -5,7 +5,7 @@ import path from "node:path";
 import { threadId } from "node:worker_threads";
 
 /** A dictionary line's word, without the `(2)` of an alternate pronunciation. */
-function headword(line: string): string {
+export function headword(line: string): string {
   return (line.split(" ", 1)[0] ?? "").replace(/\(\d+\)$/, "");
 }
 
@@ -20,9 +20,9 @@ export function dictionaryLinesFor(dictionaryText: string, vocabulary: ReadonlyS
  *
  * An open-vocabulary search only ever hypothesizes words its language model knows, so the other entries
  * (62 k of cmudict-en-us's 135 k) cost every decoder memory and load time and change no result. The file
- * is named after the source dictionary's path, size and time and the vocabulary (in its order), written once (to a
- * temporary name, then renamed, so a reader never sees half of it) and reused by every worker and
- * process that asks for the same one.
+ * is named after the source dictionary's path, size and time and the vocabulary (in its order), written
+ * once (to a temporary name, then renamed, so a reader never sees half of it) and reused by every worker
+ * and process that asks for the same one.
  */
 export function vocabularyDictionary(
   sourcePath: string,
@@ -43,8 +43,9 @@ export function vocabularyDictionary(
     try {
       fs.writeFileSync(partial, `${lines.join("\n")}\n`);
       fs.renameSync(partial, file);
-    } finally {
+    } catch (error) {
       fs.rmSync(partial, { force: true });
+      throw error;
     }
     return file;
   } catch {

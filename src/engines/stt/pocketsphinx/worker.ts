@@ -3,6 +3,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { jsgfForPhrases } from "../grammar.js";
 import { EN_US_MODEL, LanguageModel, SphinxDecoder } from "./binding.js";
 import { PhraseSegmenter } from "./phrase-segmenter.js";
+import { headword } from "./vocabulary-dictionary.js";
 import type { FromWorker, RecognizerWorkerData, ToWorker } from "./worker-protocol.js";
 
 /** Samples between partial hypotheses: 0.25 s of audio. */
@@ -15,12 +16,7 @@ const config = workerData as RecognizerWorkerData;
 const send = (message: FromWorker) => port.postMessage(message);
 let dictionary: Set<string> | undefined;
 const knownWord = (word: string) => {
-  dictionary ??= new Set(
-    fs
-      .readFileSync(EN_US_MODEL.dict, "utf8")
-      .split("\n")
-      .map((line) => line.split(" ", 1)[0] ?? ""),
-  );
+  dictionary ??= new Set(fs.readFileSync(EN_US_MODEL.dict, "utf8").split("\n").map(headword));
   return dictionary.has(word);
 };
 
