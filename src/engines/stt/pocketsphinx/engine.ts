@@ -12,8 +12,11 @@ export interface PocketSphinxOptions {
   /**
    * Recognitions one worker hosts at once, each with its own decoder (about 49 MB and 0.27 s of CPU to
    * create for open vocabulary, see `SphinxDecoder`). The worker works through their audio in arrival order, piece by piece,
-   * so a slow or long stream does not hold up the others. Default 4: one stream decodes at about 0.2–0.25
-   * of real time, so four live streams fill a core.
+   * so a slow or long stream does not hold up the others. Default 3: one stream decodes at about 0.2–0.25
+   * of real time, so three live streams keep a core about three-quarters busy; a recognition takes a place
+   * only while its user speaks, so eight conversations rarely need more than six places at once, and
+   * each place left out saves a decoder's memory (bench/realtime at N = 8: about 19 instead of 31 MB per
+   * session).
    */
   sessionsPerWorker?: number;
   /**
@@ -56,7 +59,7 @@ export class PocketSphinxEngine implements SttEngine {
   private sessions = 0;
 
   constructor(options: PocketSphinxOptions = {}) {
-    const sessionsPerWorker = options.sessionsPerWorker ?? 4;
+    const sessionsPerWorker = options.sessionsPerWorker ?? 3;
     const poolSize = options.poolSize ?? 2;
     this.capabilities = {
       streaming: true,
