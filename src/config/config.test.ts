@@ -9,6 +9,18 @@ describe("loadConfig", () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.interactionsPerMinute).toBe(15);
     expect(config.engines.stt).toBe("pocketsphinx");
+    expect(config.engines.sttWorkers).toBe(2);
+    expect(config.engines.sttSessionsPerWorker).toBe(3);
+  });
+
+  it("reads the PocketSphinx worker and place counts, within their bounds", () => {
+    const config = loadConfig({ PARLEY_STT_WORKERS: "4", PARLEY_STT_SESSIONS_PER_WORKER: "5" });
+    expect(config.engines.sttWorkers).toBe(4);
+    expect(config.engines.sttSessionsPerWorker).toBe(5);
+    expect(() => loadConfig({ PARLEY_STT_WORKERS: "0" })).toThrow(/PARLEY_STT_WORKERS/);
+    expect(() => loadConfig({ PARLEY_STT_SESSIONS_PER_WORKER: "two" })).toThrow(
+      /PARLEY_STT_SESSIONS_PER_WORKER/,
+    );
   });
 
   it("names the variable when a value is bad", () => {

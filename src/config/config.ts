@@ -86,6 +86,16 @@ export const DEFAULT_FILLER_SETTINGS: FillerSettings = {
 export interface EngineConfig {
   /** Env `PARLEY_STT_ENGINE`, default `pocketsphinx`. */
   stt: string;
+  /**
+   * PocketSphinx worker threads, each decoding on one core. Env `PARLEY_STT_WORKERS`, default 2.
+   */
+  sttWorkers: number;
+  /**
+   * Recognitions one PocketSphinx worker hosts at once, each with its own decoder (about 49 MB); more
+   * wait in a queue. Workers × this is the most memory recognition takes. Env
+   * `PARLEY_STT_SESSIONS_PER_WORKER`, default 3.
+   */
+  sttSessionsPerWorker: number;
   /** Env `PARLEY_TTS_ENGINE`, default `flite`. */
   tts: string;
   /** Voice used when an agent names none or an unknown one. Env `PARLEY_TTS_DEFAULT_VOICE`, default `flite:rms`. */
@@ -305,6 +315,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     engines: {
       stt: text(env, "PARLEY_STT_ENGINE", "pocketsphinx"),
+      sttWorkers: integer(env, "PARLEY_STT_WORKERS", 2, 1, 64),
+      sttSessionsPerWorker: integer(env, "PARLEY_STT_SESSIONS_PER_WORKER", 3, 1, 32),
       tts: text(env, "PARLEY_TTS_ENGINE", "flite"),
       ttsDefaultVoice: text(env, "PARLEY_TTS_DEFAULT_VOICE", "flite:rms"),
       vad: text(env, "PARLEY_VAD_ENGINE", "webrtc"),

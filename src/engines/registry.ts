@@ -33,7 +33,11 @@ const REGISTRY: { [K in keyof EngineKinds]: Record<string, Factory<EngineKinds[K
       (await import("./agent/llm/index.js")).createLlamaAgentEngine(config, tools),
   },
   stt: {
-    pocketsphinx: async () => new (await import("./stt/pocketsphinx/engine.js")).PocketSphinxEngine(),
+    pocketsphinx: async (config) =>
+      new (await import("./stt/pocketsphinx/engine.js")).PocketSphinxEngine({
+        poolSize: config.engines.sttWorkers,
+        sessionsPerWorker: config.engines.sttSessionsPerWorker,
+      }),
     openai: async (config) => (await import("./stt/openai/index.js")).createOpenAiSttEngine(config),
   },
   tts: {
