@@ -105,6 +105,9 @@ export async function launchChromium(
   };
 }
 
+/** How late the conversation list answers while signing in (see signInAndStart). */
+const HISTORY_DELAY_MS = 1500;
+
 /** Signs in with the prefilled demo credentials and starts (or continues) a conversation. */
 export async function signInAndStart(page: Page, baseUrl: string): Promise<void> {
   await page.goto(`${baseUrl}/`);
@@ -121,6 +124,11 @@ export async function signInAndStart(page: Page, baseUrl: string): Promise<void>
   if (focusOrder.join(",") !== "skip-link,org-input,user-input,key-id-input,key-input,signin-button") {
     throw new Error(`unexpected focus order: ${focusOrder.join(", ")}`);
   }
+  // The history list answers late, as on a busy server: focus must not wait for it.
+  await page.route(/\/conversation\/\?service_id=/, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, HISTORY_DELAY_MS));
+    await route.fallback();
+  });
   await page.keyboard.press("Enter");
   await page.waitForSelector("#service-panel:not([hidden])");
   // Focus moves on to the service choice, then the start button is the next stop.

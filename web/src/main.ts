@@ -149,8 +149,9 @@ signinForm.addEventListener("submit", (event) => {
     byId<HTMLElement>("signed-in-text").textContent =
       `Signed in to ${credentials.organizationId} as user ${credentials.userId}.`;
     byId<HTMLElement>("signed-in").hidden = false;
-    await loadHistory();
+    // Focus moves with the panel, not after the history loads: a keyboard user may go on at once.
     serviceSelect.focus();
+    await loadHistory();
   });
 });
 
