@@ -185,6 +185,20 @@ describe("bad audio", () => {
     }
   });
 
+  // Short random bodies hold only a few chance frames; these seeds give some that decode, with at least
+  // as many broken frames beside them, which only the end-of-stream check refuses. (Random bytes can
+  // also hold a chance frame with no broken one beside it: that decodes, as a real frame would.)
+  it("refuses short random bytes labelled MP3 whose chance frames are matched by broken ones", async () => {
+    for (const seed of [16, 23, 38, 53, 69, 76, 106, 113, 143, 157, 165, 180, 187, 195]) {
+      let state = seed * 7919;
+      const length = 1000 + ((seed * 7919) % 59_000);
+      const bytes = Uint8Array.from({ length }, () => (state = (state * 1103515245 + 12345) >>> 0) >>> 24);
+      await expect(decodeTo16k(bytes, { contentType: "audio/mpeg" })).rejects.toBeInstanceOf(
+        AudioFormatError,
+      );
+    }
+  });
+
   it.each(cases)("%s is rejected with a typed error", async (_name, bytes, contentType) => {
     const error = await decodeTo16k(bytes, contentType === undefined ? {} : { contentType }).then(
       () => undefined,
