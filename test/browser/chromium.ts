@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { wavHeader } from "../../src/engines/codec/encoders.js";
 import { readPcm16Wav } from "../helpers/speech-corpus.js";
@@ -126,7 +127,7 @@ export async function signInAndStart(page: Page, baseUrl: string): Promise<void>
   }
   // The history list answers late, as on a busy server: focus must not wait for it.
   await page.route(/\/conversation\/\?service_id=/, async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, HISTORY_DELAY_MS));
+    await sleep(HISTORY_DELAY_MS);
     await route.fallback();
   });
   await page.keyboard.press("Enter");

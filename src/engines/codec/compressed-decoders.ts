@@ -15,17 +15,18 @@ const MAX_BYTES_WITHOUT_AUDIO = 256 * 1024;
 /**
  * Frame errors tolerated mid-stream before a stream counts as garbage: random bytes hold chance frame
  * syncs that decode to noise, with about as many broken frames as good ones or more, while a real file
- * has next to none. Past this many errors, a stream with more errors than decoded frames (at most 1152
- * samples each) is refused (415) at once; at its end, any stream with at least as many errors as frames
- * is (a few chance frames of noise would otherwise reach the recognizer, which may hear a word in them).
+ * has next to none. Past this many errors, a stream with more errors than decoded frames is refused (415)
+ * at once; at its end, any stream with at least as many errors as frames is (a few chance frames of noise
+ * would otherwise reach the recognizer, which may hear a word in them).
  */
 const MIN_ERRORS_FOR_GARBAGE = 8;
 const MAX_SAMPLES_PER_FRAME = 1152;
 
-/** True when broken frames are at least as many as decoded ones (`atLeast`) or outnumber them. */
-function mostlyBroken(frameErrors: number, samplesDecoded: number, atLeast: boolean): boolean {
-  const frames = samplesDecoded / MAX_SAMPLES_PER_FRAME;
-  return atLeast ? frameErrors > 0 && frameErrors >= frames : frameErrors > frames;
+/** Frames behind `samples` decoded samples, counted at most 1152 samples each (so never too many). */
+const framesIn = (samples: number) => samples / MAX_SAMPLES_PER_FRAME;
+
+function mostlyUndecodable(label: string, frameErrors: number): AudioFormatError {
+  return new AudioFormatError(`The ${label} audio is mostly undecodable (${frameErrors} broken frames)`);
 }
 
 function toChunk(decoded: DecodedAudio): PcmChunk | undefined {
@@ -66,8 +67,8 @@ async function* decodeWith(
     }
     frameErrors += decoded.errors.length;
     samplesDecoded += decoded.samplesDecoded;
-    if (frameErrors >= MIN_ERRORS_FOR_GARBAGE && mostlyBroken(frameErrors, samplesDecoded, false)) {
-      throw new AudioFormatError(`The ${label} audio is mostly undecodable (${frameErrors} broken frames)`);
+    if (frameErrors >= MIN_ERRORS_FOR_GARBAGE && frameErrors > framesIn(samplesDecoded)) {
+      throw mostlyUndecodable(label, frameErrors);
     }
     const chunk = toChunk(decoded);
     if (chunk !== undefined) {
@@ -91,9 +92,7 @@ async function* decodeWith(
     frameErrors += tail.errors.length;
     samplesDecoded += tail.samplesDecoded;
   }
-  if (mostlyBroken(frameErrors, samplesDecoded, true)) {
-    throw new AudioFormatError(`The ${label} audio is mostly undecodable (${frameErrors} broken frames)`);
-  }
+  if (frameErrors > 0 && frameErrors >= framesIn(samplesDecoded)) throw mostlyUndecodable(label, frameErrors);
   const last = tail === undefined ? undefined : toChunk(tail);
   if (last !== undefined) {
     producedAny = true;
