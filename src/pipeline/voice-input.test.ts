@@ -1,9 +1,11 @@
 import fs from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { PocketSphinxEngine } from "../engines/stt/pocketsphinx/engine.js";
-import { cardsClips, librivoxClips } from "../../test/helpers/speech-corpus.js";
+import { countingStt } from "../../test/helpers/counting-stt.js";
+import { cardsClips, clipsWithPauses, librivoxClips } from "../../test/helpers/speech-corpus.js";
+import type { PcmChunk } from "../engines/codec/types.js";
 import { wer } from "../lib/wer.js";
-import { transcribeUpload } from "./voice-input.js";
+import { recognizeUtterance, transcribeUpload } from "./voice-input.js";
 
 const stt = new PocketSphinxEngine();
 afterAll(() => stt.close());
@@ -58,5 +60,37 @@ describe("recognition with expected replies", () => {
     expect(result.grammarConfidence ?? 0).toBeLessThan(0.5);
     expect(wer(clip.transcript, result.text), result.text).toBeLessThanOrEqual(OPEN_CLIP_MAX_WER);
     expect(result.text).toBe(result.openText?.trim());
+  });
+});
+
+describe("live utterances", () => {
+  /** Three LibriVox clips with 500 ms pauses, as 16 kHz float chunks of 0.1 s. */
+  async function* pausedSpeech(samples: Int16Array): AsyncIterable<PcmChunk> {
+    for (let offset = 0; offset < samples.length; offset += 1600) {
+      const piece = samples.subarray(offset, offset + 1600);
+      yield { sampleRateHz: 16_000, channels: [Float32Array.from(piece, (s) => s / 32768)] };
+    }
+  }
+
+  it("recognizes a live utterance as one recognition across its pauses, and uploads phrase by phrase", async () => {
+    const { samples, transcript } = clipsWithPauses(librivoxClips().slice(0, 3), 500);
+    const recognizeCounting = async (live: boolean) => {
+      const { wrapped, counts } = countingStt(stt);
+      const result = await recognizeUtterance({
+        pcm: pausedSpeech(samples),
+        stt: wrapped,
+        expectedPhrases: null,
+        signal: new AbortController().signal,
+        live,
+      });
+      return { text: result.text, recognitions: counts.total };
+    };
+    const live = await recognizeCounting(true);
+    // One place on the recognizer from the first word to the last: a pause never queues it again.
+    expect(live.recognitions).toBe(1);
+    // The engine closes phrases at pauses itself; its own figure on LibriVox is about 0.32.
+    expect(wer(transcript, live.text), live.text).toBeLessThan(0.45);
+    const upload = await recognizeCounting(false);
+    expect(upload.recognitions).toBeGreaterThanOrEqual(3);
   });
 });

@@ -100,6 +100,14 @@ export interface RecognizeOptions {
   inputEndedAt?: () => number;
   /** Told each new partial hypothesis (the whole text so far) while the audio arrives. */
   onPartial?: (text: string) => void;
+  /**
+   * The audio comes as it is spoken (a live microphone): one recognition takes the whole utterance,
+   * holding its recognizer place from the first audio to the end, and the engine closes phrases at
+   * pauses itself. Split into phrases, each phrase would queue again for a place behind other users'
+   * recognitions while its own audio piles up. Default false: phrases run on several cores when the
+   * audio comes faster than real time (a clip uploaded whole).
+   */
+  live?: boolean;
 }
 
 /**
@@ -147,7 +155,7 @@ async function recognize(options: RecognizeOptions, stopAll: (error: unknown) =>
   const open = (async () => {
     const parallelism = options.stt.capabilities.parallelism ?? 1;
     const events =
-      parallelism > 1
+      parallelism > 1 && options.live !== true
         ? recognizeInParallelPhrases(options.stt, outputs[0]!, { signal, parallelism })
         : options.stt.recognize(outputs[0]!, { signal });
     for await (const event of events) {

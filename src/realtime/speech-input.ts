@@ -209,6 +209,7 @@ export class SpeechInput {
       pcm: utterance.pcm,
       stt: this.deps.stt,
       expectedPhrases: null,
+      live: true,
       signal: utterance.controller.signal,
       maxDurationMs: this.deps.maxAudioDurationMs,
       inputEndedAt: () => utterance.inputEndedAt(),

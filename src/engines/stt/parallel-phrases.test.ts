@@ -1,33 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { wer } from "../../lib/wer.js";
+import { countingStt } from "../../../test/helpers/counting-stt.js";
 import { chunked, clipsWithPauses, librivoxClips } from "../../../test/helpers/speech-corpus.js";
 import { recognizeInParallelPhrases } from "./parallel-phrases.js";
 import { PauseSplitter } from "./pause-splitter.js";
 import { PocketSphinxEngine } from "./pocketsphinx/engine.js";
-import type { SttEngine, SttEvent, SttOptions } from "./types.js";
+import type { SttEngine, SttEvent } from "./types.js";
 
 const pocketsphinx = new PocketSphinxEngine({ poolSize: 2 });
 afterAll(() => pocketsphinx.close());
-
-/** Counts the recognitions an engine runs at once. */
-function counting(engine: SttEngine) {
-  const counts = { running: 0, most: 0, total: 0 };
-  const wrapped: SttEngine = {
-    name: engine.name,
-    capabilities: engine.capabilities,
-    async *recognize(audio: AsyncIterable<Int16Array>, options: SttOptions): AsyncIterable<SttEvent> {
-      counts.running += 1;
-      counts.total += 1;
-      counts.most = Math.max(counts.most, counts.running);
-      try {
-        yield* engine.recognize(audio, options);
-      } finally {
-        counts.running -= 1;
-      }
-    },
-  };
-  return { wrapped, counts };
-}
 
 async function finalOf(events: AsyncIterable<SttEvent>) {
   let partials = 0;
@@ -47,7 +28,7 @@ describe("recognizeInParallelPhrases", () => {
   it("recognizes a whole clip's phrases side by side, words and timings in order", async () => {
     const clips = librivoxClips().slice(0, 3);
     const { samples, transcript, startsMs } = clipsWithPauses(clips, 500);
-    const { wrapped, counts } = counting(pocketsphinx);
+    const { wrapped, counts } = countingStt(pocketsphinx);
     const result = await finalOf(
       recognizeInParallelPhrases(wrapped, whole(samples), {
         signal: new AbortController().signal,
@@ -106,7 +87,7 @@ describe("recognizeInParallelPhrases", () => {
         };
       },
     };
-    const { wrapped, counts } = counting(scripted);
+    const { wrapped, counts } = countingStt(scripted);
     const { samples } = clipsWithPauses(librivoxClips().slice(0, 4), 500);
     const result = await finalOf(
       recognizeInParallelPhrases(wrapped, whole(samples), {
@@ -211,7 +192,7 @@ describe("recognizeInParallelPhrases", () => {
         yield { type: "final", text: `p${n}`, words: [], confidence: 0, mode: "open" };
       },
     };
-    const { wrapped, counts } = counting(scripted);
+    const { wrapped, counts } = countingStt(scripted);
     const result = await finalOf(
       recognizeInParallelPhrases(wrapped, live(), { signal: new AbortController().signal, parallelism: 2 }),
     );
