@@ -64,8 +64,8 @@ describe("recognition with expected replies", () => {
 });
 
 describe("live utterances", () => {
-  /** Three LibriVox clips with 500 ms pauses, as 16 kHz float chunks of 0.1 s. */
-  async function* pausedSpeech(samples: Int16Array): AsyncIterable<PcmChunk> {
+  /** 16 kHz samples as float chunks of 0.1 s, as the decoder stage gives them. */
+  async function* floatChunks(samples: Int16Array): AsyncIterable<PcmChunk> {
     for (let offset = 0; offset < samples.length; offset += 1600) {
       const piece = samples.subarray(offset, offset + 1600);
       yield { sampleRateHz: 16_000, channels: [Float32Array.from(piece, (s) => s / 32768)] };
@@ -77,7 +77,7 @@ describe("live utterances", () => {
     const recognizeCounting = async (live: boolean) => {
       const { wrapped, counts } = countingStt(stt);
       const result = await recognizeUtterance({
-        pcm: pausedSpeech(samples),
+        pcm: floatChunks(samples),
         stt: wrapped,
         expectedPhrases: null,
         signal: new AbortController().signal,
