@@ -186,6 +186,37 @@ describe("PocketSphinxEngine sessions", () => {
     }
   });
 
+  it("a recognition whose audio has ended is decoded before the rest of a long upload on its worker", async () => {
+    const { engine } = makeEngine({ poolSize: 1, sessionsPerWorker: 2 });
+    const clips = librivoxClips();
+    const long = clipsWithPauses([clips[0]!, clips[2]!, clips[3]!, clips[4]!], 300).samples;
+    const noteAlone = await recognize(engine, chunked(note()));
+    let longPartials = 0;
+    let longStarted = () => {};
+    const started = new Promise<void>((resolve) => (longStarted = resolve));
+    const longRun = (async () => {
+      for await (const event of engine.recognize(chunked(long), { signal: new AbortController().signal })) {
+        if (event.type === "partial") {
+          longPartials += 1;
+          longStarted();
+        }
+        if (event.type === "final") return event;
+      }
+      throw new Error("no final result");
+    })();
+    await started;
+    const partialsBefore = longPartials;
+    const noteFinal = await recognize(engine, chunked(note()));
+    const longPartialsDuringNote = longPartials - partialsBefore;
+    const longFinal = await longRun;
+    expect(noteFinal.text).toBe(noteAlone.text);
+    expect(longFinal.text).not.toBe("");
+    // The note's audio and its end arrive at once, so the worker turns to it and finishes it: the long
+    // upload's decoding moves on by at most the piece in hand and one turn, where taking turns piece by
+    // piece until the note's end would decode as much of it as of the note (about 3 s, a dozen partials).
+    expect(longPartialsDuringNote).toBeLessThanOrEqual(2);
+  });
+
   it("a cancelled recognition frees its place for the next one", async () => {
     const { engine, workers } = makeEngine({ poolSize: 1, sessionsPerWorker: 1 });
     const controller = new AbortController();

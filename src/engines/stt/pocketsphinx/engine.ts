@@ -11,8 +11,9 @@ export interface PocketSphinxOptions {
   poolSize?: number;
   /**
    * Recognitions one worker hosts at once, each with its own decoder (about 49 MB and 0.27 s of CPU to
-   * create for open vocabulary, see `SphinxDecoder`). The worker works through their audio in arrival order, piece by piece,
-   * so a slow or long stream does not hold up the others. Default 3: one stream decodes at about 0.2–0.25
+   * create for open vocabulary, see `SphinxDecoder`). The worker decodes first the rest of any recognition whose audio has
+   * ended, and lets the others take turns a quarter second at a time (see DecodeQueue), so a slow or long
+   * stream does not hold up the others. Default 3: one stream decodes at about 0.2–0.25
    * of real time, so three live streams keep a core about three-quarters busy; a recognition takes a place
    * only while its user speaks, so eight conversations rarely need more than six places at once, and
    * each place left out saves a decoder's memory (bench/realtime at N = 8: about 19 instead of 31 MB per
@@ -41,16 +42,19 @@ export interface PocketSphinxOptions {
   startWorker?: (workerData: RecognizerWorkerData) => Worker;
 }
 
-/** Audio sent to a worker in one message at most (0.25 s): the unit of work between two sessions' turns. */
-const MAX_PIECE_SAMPLES = 4000;
-/** Audio messages of one session the worker has not worked through yet, at most. */
-const PIECES_IN_FLIGHT = 4;
+/**
+ * Audio of one session sent to its worker and not decoded yet, at most (10 s, as much as a real-time
+ * session's input backlog may hold): beyond it the sender stops reading its audio until the worker
+ * catches up. The worker, not this bound, shares its time between sessions (see DecodeQueue), so a
+ * stream's audio, and so its end, reaches the worker as soon as it arrives.
+ */
+const MAX_SAMPLES_IN_FLIGHT = 160_000;
 
 /**
  * PocketSphinx with the en-US model, in worker threads so that the event loop stays free. A recognition
  * takes a place on a worker (see {@link SessionPool}) only once its first audio arrives, and gives it back
- * when it ends, fails or is cancelled. Its audio goes to the worker a few pieces ahead of the decoder
- * (flow control), so sessions sharing a worker take turns.
+ * when it ends, fails or is cancelled. Its audio goes to the worker as it arrives, up to
+ * MAX_SAMPLES_IN_FLIGHT ahead of the decoder (flow control).
  */
 export class PocketSphinxEngine implements SttEngine {
   readonly name = "pocketsphinx";
@@ -139,12 +143,12 @@ export class PocketSphinxEngine implements SttEngine {
     const { signal } = options;
     const session = (this.sessions += 1);
     const events = new SessionEvents();
-    let inFlight = 0;
+    let samplesInFlight = 0;
     let wakePump: (() => void) | undefined;
     const handlers: SessionHandlers = {
       onMessage: (message) => {
         if (message.type === "consumed") {
-          inFlight -= 1;
+          samplesInFlight -= message.samples;
           wakePump?.();
         } else if (message.type === "partial") {
           events.push({ type: "partial", text: message.text });
@@ -171,14 +175,12 @@ export class PocketSphinxEngine implements SttEngine {
     };
     const pump = async () => {
       for (let chunk: Int16Array | undefined = first; chunk !== undefined; chunk = await next()) {
+        while (samplesInFlight >= MAX_SAMPLES_IN_FLIGHT && !over)
+          await new Promise<void>((resolve) => (wakePump = resolve));
         if (over) return;
-        for (const piece of pieces(chunk)) {
-          while (inFlight >= PIECES_IN_FLIGHT && !over)
-            await new Promise<void>((resolve) => (wakePump = resolve));
-          if (over) return;
-          inFlight += 1;
-          place.post({ type: "audio", session, samples: piece });
-        }
+        if (chunk.length === 0) continue;
+        samplesInFlight += chunk.length;
+        place.post({ type: "audio", session, samples: ownBuffer(chunk) });
       }
       if (!over) place.post({ type: "end", session });
     };
@@ -216,21 +218,11 @@ export function startRecognizerWorker(workerData: RecognizerWorkerData): Worker 
 }
 
 /**
- * A chunk as messages of at most MAX_PIECE_SAMPLES, each with a buffer of its own: a view into a larger
- * buffer would copy all of that buffer to the worker.
+ * The chunk with a buffer of its own: posting a view into a larger buffer would copy all of that buffer
+ * to the worker.
  */
-function pieces(chunk: Int16Array): Int16Array[] {
-  if (chunk.length === 0) return [];
-  if (
-    chunk.length <= MAX_PIECE_SAMPLES &&
-    chunk.byteOffset === 0 &&
-    chunk.byteLength === chunk.buffer.byteLength
-  )
-    return [chunk];
-  const result: Int16Array[] = [];
-  for (let offset = 0; offset < chunk.length; offset += MAX_PIECE_SAMPLES)
-    result.push(chunk.slice(offset, offset + MAX_PIECE_SAMPLES));
-  return result;
+function ownBuffer(chunk: Int16Array): Int16Array {
+  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
 }
 
 /** `promise`, or the signal's reason as soon as it aborts (the promise's own failure is then dropped). */

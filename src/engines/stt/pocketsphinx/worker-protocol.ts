@@ -2,8 +2,9 @@ import type { RecognizedWord } from "../types.js";
 
 /**
  * Messages from the main thread to an STT worker. A worker hosts several recognition sessions at once,
- * each with its own decoder; `session` (unique per engine) says which one a message is for. Messages of a
- * session the worker no longer has (cancelled, failed) are ignored, apart from the `consumed` receipt.
+ * each with its own decoder; `session` (unique per engine) says which one a message is for. Audio is
+ * queued in the worker and decoded in the order DecodeQueue gives. Messages of a session the worker no
+ * longer has (cancelled, failed) are ignored, apart from the `consumed` receipt for audio.
  */
 export type ToWorker =
   | { type: "start"; session: number; expectedPhrases?: string[]; jsgfGrammar?: string }
@@ -13,11 +14,12 @@ export type ToWorker =
 
 /**
  * Messages from an STT worker to the main thread. `ready` once the worker has loaded its first decoder;
- * `consumed` for every `audio` message once it has been worked through (the sender's flow control).
+ * `consumed` counts audio samples the worker is done with (decoded, or dropped after the session failed),
+ * each sample once, for the sender's flow control; after a `cancel` the worker sends none.
  */
 export type FromWorker =
   | { type: "ready" }
-  | { type: "consumed"; session: number }
+  | { type: "consumed"; session: number; samples: number }
   | { type: "partial"; session: number; text: string }
   | {
       type: "final";

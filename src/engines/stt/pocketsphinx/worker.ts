@@ -2,12 +2,15 @@ import fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { jsgfForPhrases } from "../grammar.js";
 import { EN_US_MODEL, LanguageModel, SphinxDecoder } from "./binding.js";
+import { type DecodeWork, DecodeQueue } from "./decode-queue.js";
 import { PhraseSegmenter } from "./phrase-segmenter.js";
 import { headword } from "./vocabulary-dictionary.js";
 import type { FromWorker, RecognizerWorkerData, ToWorker } from "./worker-protocol.js";
 
 /** Samples between partial hypotheses: 0.25 s of audio. */
 const PARTIAL_EVERY_SAMPLES = 4000;
+/** Audio decoded in one piece at most (0.25 s): the unit of work between two sessions' turns. */
+const MAX_PIECE_SAMPLES = 4000;
 
 const port = parentPort;
 if (port === null) throw new Error("the STT worker must run in a worker thread");
@@ -29,7 +32,7 @@ interface Session {
 }
 
 /**
- * One decoder per session, so that sessions interleave message by message without sharing search or
+ * One decoder per session, so that sessions interleave piece by piece without sharing search or
  * cepstral-mean state. Open-vocabulary decoders share one language model; grammar sessions use
  * grammar-only decoders (no language model search, about half the memory). A session's decoder, once
  * the session ends or is cancelled, waits in `retired` until it is reset (a cancelled session's utterance
@@ -153,43 +156,89 @@ function audio(session: Session, id: number, samples: Int16Array): void {
   }
 }
 
-port.on("message", (message: ToWorker) => {
-  const id = message.session;
+/** Audio the sessions sent that is not decoded yet; a session whose audio has ended goes first. */
+const queue = new DecodeQueue(MAX_PIECE_SAMPLES);
+let decodingScheduled = false;
+
+/**
+ * Decodes one piece of queued work per turn of the event loop, so that messages arriving meanwhile
+ * (another session's end, a cancel) are queued before the next piece is chosen.
+ */
+function scheduleDecoding(): void {
+  if (decodingScheduled || queue.isEmpty) return;
+  decodingScheduled = true;
+  setImmediate(() => {
+    decodingScheduled = false;
+    const work = queue.take();
+    if (work !== undefined) decode(work);
+    scheduleDecoding();
+  });
+}
+
+function decode(work: DecodeWork): void {
+  const id = work.session;
+  const session = sessions.get(id);
   try {
-    switch (message.type) {
-      case "start":
-        start(message);
-        break;
-      case "audio": {
-        const session = sessions.get(id);
-        if (session !== undefined) audio(session, id, message.samples);
-        send({ type: "consumed", session: id });
-        break;
-      }
-      case "end": {
-        const session = sessions.get(id);
-        if (session === undefined) return;
-        const result = session.recognizer.finish();
-        sessions.delete(id);
-        retire(session.decoder);
-        send({ type: "final", session: id, ...result, mode: session.mode });
-        break;
-      }
-      case "cancel": {
-        const session = sessions.get(id);
-        if (session === undefined) return;
-        sessions.delete(id);
-        retire(session.decoder);
-        break;
-      }
+    if (work.type === "audio") {
+      if (session !== undefined) audio(session, id, work.samples);
+      send({ type: "consumed", session: id, samples: work.samples.length });
+    } else if (session !== undefined) {
+      const result = session.recognizer.finish();
+      sessions.delete(id);
+      retire(session.decoder);
+      send({ type: "final", session: id, ...result, mode: session.mode });
     }
   } catch (error) {
-    const session = sessions.get(id);
-    sessions.delete(id);
-    if (session !== undefined) discard(session.decoder);
-    if (message.type === "audio") send({ type: "consumed", session: id });
-    send({ type: "error", session: id, message: error instanceof Error ? error.message : String(error) });
+    fail(id, error, work.type === "audio" ? work.samples.length : 0);
   }
+}
+
+/** A session whose decoder failed: the decoder is freed and its queued audio is given back unread. */
+function fail(id: number, error: unknown, samplesInHand: number): void {
+  const session = sessions.get(id);
+  sessions.delete(id);
+  if (session !== undefined) discard(session.decoder);
+  const unread = samplesInHand + queue.remove(id);
+  if (unread > 0) send({ type: "consumed", session: id, samples: unread });
+  send({ type: "error", session: id, message: error instanceof Error ? error.message : String(error) });
+}
+
+port.on("message", (message: ToWorker) => {
+  const id = message.session;
+  switch (message.type) {
+    case "start":
+      try {
+        start(message);
+      } catch (error) {
+        fail(id, error, 0);
+      }
+      break;
+    case "audio":
+      // Audio of a session the worker no longer has (it failed) is acknowledged and dropped.
+      if (!sessions.has(id)) {
+        send({ type: "consumed", session: id, samples: message.samples.length });
+      } else {
+        try {
+          queue.addAudio(id, message.samples);
+        } catch (error) {
+          fail(id, error, message.samples.length);
+        }
+      }
+      break;
+    case "end":
+      if (sessions.has(id)) queue.end(id);
+      break;
+    case "cancel": {
+      // The sender has stopped counting: the session's queued audio is dropped without a receipt.
+      queue.remove(id);
+      const session = sessions.get(id);
+      if (session === undefined) return;
+      sessions.delete(id);
+      retire(session.decoder);
+      break;
+    }
+  }
+  scheduleDecoding();
 });
 
 send({ type: "ready" });
