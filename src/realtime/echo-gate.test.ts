@@ -108,6 +108,15 @@ describe("EchoGate", () => {
     expect(rms(cleaned)).toBeGreaterThan(rms(raw) * 0.8);
   });
 
+  it("looks for the echo's delay at the slower pace once 5 measurements in a row found none (a headset)", () => {
+    // 6 s of agent audio with room noise and no echo: every 100 ms would be 60 measurements.
+    const { gate } = call({ delayMs: 90, echoGain: 0 }, 6000);
+    expect(gate.delayMeasurements).toBeGreaterThanOrEqual(5);
+    expect(gate.delayMeasurements).toBeLessThanOrEqual(20);
+    // With an echo the delay is found as before.
+    expect(call({ delayMs: 90, echoGain: 0.3 }, 6000).gate.delayMs).toBeCloseTo(90, -1);
+  });
+
   it("leaves the input alone while no agent audio plays", () => {
     const reference = new EchoReference();
     const gate = new EchoGate(reference);
