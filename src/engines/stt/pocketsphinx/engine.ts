@@ -11,13 +11,13 @@ export interface PocketSphinxOptions {
   poolSize?: number;
   /**
    * Recognitions one worker hosts at once, each with its own decoder (about 49 MB and 0.27 s of CPU to
-   * create for open vocabulary, see `SphinxDecoder`). The worker decodes first the rest of any recognition whose audio has
-   * ended, and lets the others take turns a quarter second at a time (see DecodeQueue), so a slow or long
-   * stream does not hold up the others. Default 3: one stream decodes at about 0.2–0.25
-   * of real time, so three live streams keep a core about three-quarters busy; a recognition takes a place
-   * only while its user speaks, so eight conversations rarely need more than six places at once, and
-   * each place left out saves a decoder's memory (bench/realtime at N = 8: about 19 instead of 31 MB per
-   * session).
+   * create for open vocabulary, see `SphinxDecoder`). The worker first decodes the rest of any
+   * recognition whose audio has ended, and lets the others take turns a quarter second at a time (see
+   * DecodeQueue), so a slow or long stream does not hold up the others. Default 3: one stream decodes at
+   * about 0.2–0.25 of real time, so three live streams keep a core about three-quarters busy; a
+   * recognition takes a place only while its user speaks, so eight conversations rarely need more than
+   * six places at once, and each place left out saves a decoder's memory (bench/realtime at N = 8: about
+   * 19 instead of 31 MB per session).
    */
   sessionsPerWorker?: number;
   /**
