@@ -21,8 +21,10 @@
  *   end of the utterance's input); replies cut by a barge-in send no report.
  * - barge-in: the send time of the frame holding the first speech sample → arrival of the cut reply's last
  *   audio chunk before its audio stopped (server.agent-paused, or server.agent-interrupted when there was
- *   no pause), and → agent-interrupted itself. Barge-ins whose reply was already stopped before the
- *   clip's speech (by the previous clip's tail) or had sent all its audio are counted apart.
+ *   no pause), and → agent-interrupted itself. A stop that the clip's lead-in caused (the VAD heard a
+ *   breath before the first speech sample) counts from the speech too, so it can be negative. Barge-ins
+ *   whose reply was interrupted before the clip began (by the previous clip's tail) or had sent all its
+ *   audio are counted apart.
  * - late frames: frames sent more than 20 ms after their audio ended (the client could not keep pace);
  *   1013: sockets the server closed because input audio piled up.
  * - CPU and memory: the server process's utime + stime over the phase / N / wall time, and
@@ -177,7 +179,7 @@ function report(phase: Phase, one: Phase | undefined): string[] {
   const reasons = shortfalls(phase, one);
   return [
     `N = ${phase.n}: ${phase.firstAudioMs.length} of ${phase.n * turns} turns answered, ${phase.bargeInMs.length} barge-ins measured ` +
-      `(${phase.bargeInMissed} found the reply over, ${phase.bargeInEarly} found it already stopped), ${phase.splitTurns} clips split by the VAD, ` +
+      `(${phase.bargeInMissed} found the reply over, ${phase.bargeInEarly} found it already interrupted), ${phase.splitTurns} clips split by the VAD, ` +
       `${phase.conversationsEnded} goodbyes, ${phase.failedTurns} failed turns, ${phase.wallS.toFixed(0)} s`,
     `  end of speech → first agent audio      ${p50p95(phase.firstAudioMs)}   ${firstTarget}`,
     `    of which end of speech → vad-speech-ended ${p50p95(phase.speechEndToEndpointMs)}`,
@@ -188,7 +190,7 @@ function report(phase: Phase, one: Phase | undefined): string[] {
     `    turns spoken while the agent was silent ${p50p95(phase.firstAudioCalmMs)}`,
     `    turns spoken over the agent (barge-in)  ${p50p95(phase.firstAudioBargeInMs)}`,
     `  first speech → last agent audio chunk  ${p50p95(phase.bargeInMs)}   target p50 ≤ ${minSpeechMs + 100} ms (${mark(bargeP50 <= minSpeechMs + 100)})`,
-    `  first speech → audio stop message      ${p50p95(phase.stoppedMs)}   (agent-paused, else agent-interrupted: the client flushes)`,
+    `  first speech → audio stop message      ${p50p95(phase.stoppedMs)}   (agent-paused, else agent-interrupted: the client flushes; below 0 when the clip's lead-in paused the agent)`,
     `  first speech → agent-interrupted       ${p50p95(phase.interruptedMs)}`,
     `  input frames late > 20 ms              ${phase.lateFrames} of ${phase.framesSent} (worst ${phase.maxLatenessMs.toFixed(0)} ms late), ` +
       `closes 1013: ${phase.overloadCloses}   target none (${mark(phase.lateFrames + phase.overloadCloses === 0)})`,

@@ -9,6 +9,8 @@ export const LATE_AFTER_MS = 20;
 
 /** When the words of a spoken clip went out. */
 export interface SpeechTimes {
+  /** `performance.now()` when the clip's first frame was sent. */
+  clipStartAt: number;
   /** `performance.now()` when the frame holding the first speech sample was sent. */
   speechStartAt: number;
   /** `performance.now()` when the frame holding the last speech sample was sent. */
@@ -22,6 +24,7 @@ interface Speaking {
   offset: number;
   /** Stream time of the clip's first sample (ms), set when its first frame goes out. */
   startStreamMs: number | undefined;
+  clipStartAt: number | undefined;
   speechStartAt: number | undefined;
   speechEndAt: number | undefined;
   resolve: (times: SpeechTimes) => void;
@@ -67,6 +70,7 @@ export class Microphone {
         clip,
         offset: 0,
         startStreamMs: undefined,
+        clipStartAt: undefined,
         speechStartAt: undefined,
         speechEndAt: undefined,
         resolve,
@@ -105,6 +109,7 @@ export class Microphone {
     const { clip, offset } = speaking;
     const end = offset + FRAME_SAMPLES;
     speaking.startStreamMs ??= this.framesSent * FRAME_MS;
+    speaking.clipStartAt ??= now;
     if (speaking.speechStartAt === undefined && end > clip.speechStartSample) speaking.speechStartAt = now;
     if (speaking.speechEndAt === undefined && end >= clip.speechEndSample) speaking.speechEndAt = now;
     const frame = Buffer.alloc(FRAME_SAMPLES * 2);
@@ -114,6 +119,7 @@ export class Microphone {
     if (end >= clip.samples.length) {
       this.speaking = undefined;
       speaking.resolve({
+        clipStartAt: speaking.clipStartAt,
         speechStartAt: speaking.speechStartAt!,
         speechEndAt: speaking.speechEndAt!,
         speechEndStreamMs: speaking.startStreamMs + clip.speechEndSample / 16,

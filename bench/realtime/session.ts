@@ -1,5 +1,6 @@
 import type { ServerMessage } from "../../test/helpers/realtime-client.js";
 import { Line, type Target, type VadEcho } from "./line.js";
+import type { SpeechTimes } from "./microphone.js";
 import type { SpokenClip } from "./speech.js";
 
 /**
@@ -33,7 +34,10 @@ export interface SessionFigures {
   firstAudioBargeInMs: number[];
   /** Per barge-in: first speech sample sent → last audio chunk of the cut reply (0 if none came after). */
   bargeInMs: number[];
-  /** Per barge-in: first speech sample sent → the stop (server.agent-paused, else agent-interrupted). */
+  /**
+   * Per barge-in: first speech sample sent → the stop (server.agent-paused, else agent-interrupted);
+   * negative when the VAD heard the clip's lead-in and paused the agent before the words.
+   */
   stoppedMs: number[];
   /** Per barge-in: first speech sample sent → server.agent-interrupted. */
   interruptedMs: number[];
@@ -42,10 +46,7 @@ export interface SessionFigures {
    * (no chunk in the 200 ms, one chunk's length, before it).
    */
   bargeInMissed: number;
-  /**
-   * Barge-ins whose reply had already been stopped (paused or interrupted) before the clip's first speech
-   * sample was sent: by the tail of the previous clip, or by sound before the clip's speech extent.
-   */
+  /** Barge-ins whose reply had been interrupted before the clip began (by the previous clip's tail). */
   bargeInEarly: number;
   /** Turns whose clip the VAD ended more than once (the turn's reply may then be a partial one). */
   splitTurns: number;
@@ -149,8 +150,7 @@ export async function runSession(
       }
       const seenBefore = line.client.messages.length;
       const spoken = await line.mic.say(clip);
-      if (bargeIn && previous !== undefined)
-        await measureBargeIn(line, previous, spoken.speechStartAt, figures);
+      if (bargeIn && previous !== undefined) await measureBargeIn(line, previous, spoken, figures);
       const heard = await line.until(
         (m) => m.type === "server.user-message-available" && line.arrivalOf(m) > spoken.speechEndAt,
         "the transcript",
@@ -201,15 +201,19 @@ export async function runSession(
  * the send time of the clip's first speech sample. The audio stops at the first `server.agent-paused`
  * (speech over the agent pauses it while it is judged) or else at `server.agent-interrupted`; the figure
  * is the arrival of the last audio chunk of the reply before that (0 when all of it had arrived before the
- * speech began), and the stop's own arrival (when the client flushes). A reply stopped before the speech
- * started counts in `bargeInEarly`; one that played out without being interrupted in `bargeInMissed`.
+ * speech began), and the stop's own arrival (when the client flushes). The stop the clip caused is the
+ * first that arrived after the clip's first frame went out: the VAD may hear the clip's lead-in (a breath
+ * below the energy threshold that marks its first speech sample) and pause the agent before the words,
+ * which makes that figure negative. A reply stopped for good before the clip began counts in
+ * `bargeInEarly`; one that played out without being interrupted in `bargeInMissed`.
  */
 async function measureBargeIn(
   line: Line,
   cut: Reply,
-  speechStartAt: number,
+  spoken: SpeechTimes,
   figures: SessionFigures,
 ): Promise<void> {
+  const { clipStartAt, speechStartAt } = spoken;
   const end = await line.replyEnd(cut.messageId, 10_000);
   if (end.type !== "server.agent-interrupted") {
     figures.bargeInMissed += 1;
@@ -220,8 +224,8 @@ async function measureBargeIn(
     (m: ServerMessage) =>
       ofReply(m) && (m.type === "server.agent-paused" || m.type === "server.agent-interrupted"),
   );
-  // The stop this clip caused: the first one that arrived after its speech began.
-  const stop = stops.find((m) => line.arrivalOf(m) >= speechStartAt);
+  // The stop this clip caused: the first one that arrived after its first frame went out.
+  const stop = stops.find((m) => line.arrivalOf(m) >= clipStartAt);
   if (stop === undefined || stops.some((m) => m.seq < stop.seq && m.type === "server.agent-interrupted")) {
     figures.bargeInEarly += 1;
     return;
