@@ -14,9 +14,13 @@ const userVoice = readPcm16Wav(clips[3]!.wavPath).samples;
 /**
  * Plays the agent's audio into a simulated speakerphone for `durationMs` on a virtual clock (20 ms
  * frames, each arriving when it ends, some late) and returns the microphone input, raw and through the gate. The
- * user's clip starts at `userFromMs` when given.
+ * user's clip starts at `userFromMs` when given; from `mutedFromMs` the microphone sends digital silence.
  */
-function call(setup: { delayMs: number; echoGain: number }, durationMs: number, userFromMs?: number) {
+function call(
+  setup: { delayMs: number; echoGain: number; mutedFromMs?: number },
+  durationMs: number,
+  userFromMs?: number,
+) {
   const phone = new Speakerphone({ ...setup, noiseRms: 0.003, seed: 7 });
   const reference = new EchoReference();
   const gate = new EchoGate(reference);
@@ -34,7 +38,8 @@ function call(setup: { delayMs: number; echoGain: number }, durationMs: number, 
       userStart === undefined || userStart < 0
         ? undefined
         : userVoice.subarray(userStart, userStart + FRAME_SAMPLES);
-    const mic = phone.micFrame(FRAME_SAMPLES, user);
+    const heard = phone.micFrame(FRAME_SAMPLES, user);
+    const mic = atMs >= (setup.mutedFromMs ?? Infinity) ? new Int16Array(FRAME_SAMPLES) : heard;
     raw.push(mic);
     const lateMs = random() < 0.1 ? random() * 40 : random() * 2;
     cleaned.push(gate.process(mic, atMs + 20 + lateMs).cleaned);
@@ -115,6 +120,15 @@ describe("EchoGate", () => {
     expect(gate.delayMeasurements).toBeLessThanOrEqual(20);
     // With an echo the delay is found as before.
     expect(call({ delayMs: 90, echoGain: 0.3 }, 6000).gate.delayMs).toBeCloseTo(90, -1);
+  });
+
+  it("fits no echo path to digital silence (a muted microphone)", () => {
+    // Echo until 2.5 s, then silence; the fit's 300 ms window is all silence from 2.8 s on.
+    const setup = { delayMs: 90, echoGain: 0.3, mutedFromMs: 2500 };
+    const fitsByMuting = call(setup, 2800).gate.echoPathFits;
+    expect(fitsByMuting).toBeGreaterThan(10);
+    // 3.2 s more of agent audio would be 32 more fits, one every 100 ms.
+    expect(call(setup, 6000).gate.echoPathFits).toBe(fitsByMuting);
   });
 
   it("leaves the input alone while no agent audio plays", () => {

@@ -18,8 +18,8 @@ const DELAY_EVERY_MS = 100;
  * …and this often once the stretch of agent audio has had 5 measurements and either the last 5 agree
  * within 1 ms (a clock drifts about 1 ms in 10 s) or the last 3 fits explained too little of the input
  * to be echo (a headset, or a user louder than the echo), or once 5 measurements in a row found no echo
- * at all (a headset, or a browser that cancels the echo itself): each measurement costs three 16k-point
- * FFTs, about 6 % of a core at the faster pace.
+ * at all (a headset, or a browser that cancels the echo itself): each measurement costs two 16k-point
+ * FFTs, a few per cent of a core at the faster pace.
  */
 const SETTLED_DELAY_EVERY_MS = 500;
 const SETTLED_SPREAD_SAMPLES = 16;
@@ -102,6 +102,7 @@ export class EchoGate {
   /** Measurements in a row, this stretch, whose peak was too weak to be an echo's. */
   private missesInRow = 0;
   private measurementsMade = 0;
+  private fitsMade = 0;
   private agentPlaying = false;
   /** Fits in a row that explained too little of the input to be an echo's. */
   private fitsWithoutEcho = 0;
@@ -120,9 +121,14 @@ export class EchoGate {
     private readonly options: EchoGateOptions = DEFAULT_ECHO_GATE_OPTIONS,
   ) {}
 
-  /** Delay measurements (GCC-PHAT, three 16k-point FFTs each) made so far. */
+  /** Delay measurements (GCC-PHAT, two 16k-point FFTs each) made so far. */
   get delayMeasurements(): number {
     return this.measurementsMade;
+  }
+
+  /** Echo-path fits (three 8k-point FFTs and a Levinson solve each) made so far. */
+  get echoPathFits(): number {
+    return this.fitsMade;
   }
 
   /** The echo delay found, in milliseconds (undefined until found). */
@@ -216,26 +222,25 @@ export class EchoGate {
     const windowStartMs = this.wallMsOf(this.totalSamples - windowSamples);
     const ref = this.reference.samplesFrom(windowStartMs - MAX_DELAY_MS, windowSamples + maxLag);
     if (energy(input) === 0 || energy(ref) === 0) return;
-    const xRe = new Float64Array(DELAY_FFT_SIZE);
-    const xIm = new Float64Array(DELAY_FFT_SIZE);
-    const rRe = new Float64Array(DELAY_FFT_SIZE);
-    const rIm = new Float64Array(DELAY_FFT_SIZE);
-    xRe.set(input);
-    rRe.set(ref);
     this.measurementsMade += 1;
-    fft(xRe, xIm);
-    fft(rRe, rIm);
+    // One transform holds two real signals: input (real part) and agent audio (imaginary part).
+    const [bothRe, bothIm, rRe, rIm] = scratch(DELAY_FFT_SIZE, 4);
+    bothRe.set(input);
+    bothIm.set(ref);
+    fft(bothRe, bothIm);
     // Cross-spectrum R·conj(X), whitened (PHAT) and kept to the speech band a loudspeaker passes.
     const lowBin = Math.ceil((250 * DELAY_FFT_SIZE) / RATE_HZ);
     const highBin = Math.floor((3800 * DELAY_FFT_SIZE) / RATE_HZ);
     for (let k = 0; k < DELAY_FFT_SIZE; k += 1) {
       const bin = k <= DELAY_FFT_SIZE / 2 ? k : DELAY_FFT_SIZE - k;
-      const re = rRe[k]! * xRe[k]! + rIm[k]! * xIm[k]!;
-      const im = rIm[k]! * xRe[k]! - rRe[k]! * xIm[k]!;
+      if (bin < lowBin || bin > highBin) continue;
+      const { xRe, xIm, rRe: refRe, rIm: refIm } = twoRealSpectra(bothRe, bothIm, k);
+      const re = refRe * xRe + refIm * xIm;
+      const im = refIm * xRe - refRe * xIm;
       const magnitude = Math.hypot(re, im);
-      const inBand = bin >= lowBin && bin <= highBin && magnitude > 1e-12;
-      rRe[k] = inBand ? re / magnitude : 0;
-      rIm[k] = inBand ? im / magnitude : 0;
+      if (magnitude <= 1e-12) continue;
+      rRe[k] = re / magnitude;
+      rIm[k] = im / magnitude;
     }
     fft(rRe, rIm, true);
     const bins = 2 * (highBin - lowBin + 1);
@@ -289,14 +294,17 @@ export class EchoGate {
     const input = this.recentInput(count);
     const ref = this.alignedReference(this.totalSamples - count, count, delaySamples, offsetMs);
     if (energy(ref.subarray(TAPS - 1)) < 1e-6) return "no-reference";
+    // Digital silence (a muted microphone, a client's noise suppression) holds no echo to explain.
+    const inputEnergy = energy(input);
+    if (inputEnergy === 0) return undefined;
+    this.fitsMade += 1;
     const { autocorrelation, cross } = correlations(input, ref);
     autocorrelation[0] = autocorrelation[0]! * 1.001 + 1e-6;
     const filter = solveToeplitz(autocorrelation, cross);
     // The share of the window's energy the filter explains: h·p / Σx² for a least-squares fit.
     let explained = 0;
     for (let j = 0; j < TAPS; j += 1) explained += filter[j]! * cross[j]!;
-    const inputEnergy = energy(input);
-    if (inputEnergy === 0 || explained / inputEnergy < MIN_FIT_SHARE) return undefined;
+    if (explained / inputEnergy < MIN_FIT_SHARE) return undefined;
     this.fitOffsetMs = offsetMs;
     this.fitDelaySamples = delaySamples;
     return filter;
@@ -355,25 +363,16 @@ export function correlations(
   ref: Float32Array,
 ): { autocorrelation: Float64Array; cross: Float64Array } {
   const n = FIT_FFT_SIZE;
+  const [bothRe, bothIm, windowRe, windowIm, outRe, outIm] = scratch(n, 6);
   // One transform holds two real signals: input (real part) and ref (imaginary part).
-  const bothRe = new Float64Array(n);
-  const bothIm = new Float64Array(n);
   bothRe.set(input);
   bothIm.set(ref);
   fft(bothRe, bothIm);
-  const windowRe = new Float64Array(n);
-  const windowIm = new Float64Array(n);
   windowRe.set(ref.subarray(TAPS - 1));
   fft(windowRe, windowIm);
   // Cross spectrum conj(X)·R (real part of the result) plus i·|W|² (imaginary part): one inverse.
-  const outRe = new Float64Array(n);
-  const outIm = new Float64Array(n);
   for (let k = 0; k < n; k += 1) {
-    const mirror = (n - k) & (n - 1);
-    const xRe = (bothRe[k]! + bothRe[mirror]!) / 2;
-    const xIm = (bothIm[k]! - bothIm[mirror]!) / 2;
-    const rRe = (bothIm[k]! + bothIm[mirror]!) / 2;
-    const rIm = (bothRe[mirror]! - bothRe[k]!) / 2;
+    const { xRe, xIm, rRe, rIm } = twoRealSpectra(bothRe, bothIm, k);
     outRe[k] = xRe * rRe + xIm * rIm;
     outIm[k] = xRe * rIm - xIm * rRe + windowRe[k]! * windowRe[k]! + windowIm[k]! * windowIm[k]!;
   }
@@ -385,6 +384,44 @@ export function correlations(
     cross[TAPS - 1 - lag] = outRe[lag]! / n;
   }
   return { autocorrelation, cross };
+}
+
+/**
+ * Bin `k` of the spectra X and R of two real signals x and r transformed together as x + i·r:
+ * X[k] = (Z[k] + conj(Z[n−k])) / 2 and R[k] = (Z[k] − conj(Z[n−k])) / 2i.
+ */
+function twoRealSpectra(
+  re: Float64Array,
+  im: Float64Array,
+  k: number,
+): { xRe: number; xIm: number; rRe: number; rIm: number } {
+  const mirror = (re.length - k) & (re.length - 1);
+  return {
+    xRe: (re[k]! + re[mirror]!) / 2,
+    xIm: (im[k]! - im[mirror]!) / 2,
+    rRe: (im[k]! + im[mirror]!) / 2,
+    rIm: (re[mirror]! - re[k]!) / 2,
+  };
+}
+
+type WorkArrays = [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+
+/**
+ * Work arrays per transform size, shared by every gate on this thread (each use is synchronous): the
+ * gate would otherwise allocate up to 400 kB per fit, ten fits a second per session.
+ */
+const scratchBySize = new Map<number, WorkArrays>();
+
+/** The shared work arrays of `size`, the first `count` of them zeroed. */
+function scratch(size: number, count: number): WorkArrays {
+  let arrays = scratchBySize.get(size);
+  if (arrays === undefined) {
+    const make = () => new Float64Array(size);
+    arrays = [make(), make(), make(), make(), make(), make()];
+    scratchBySize.set(size, arrays);
+  }
+  for (let i = 0; i < count; i += 1) arrays[i]!.fill(0);
+  return arrays;
 }
 
 function energy(samples: Float32Array): number {
