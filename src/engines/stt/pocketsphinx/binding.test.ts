@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { cardsClips, librivoxClips, readPcm16Wav } from "../../../../test/helpers/speech-corpus.js";
 import { corpusWer } from "../../../lib/wer.js";
@@ -24,6 +25,22 @@ function expectSameResult(actual: ReturnType<typeof recognize>, expected: Return
 }
 
 describe("SphinxDecoder", () => {
+  it("makes a language model and a decoder without opening a log file (one FILE shared by every thread)", () => {
+    // In a process of its own, so that no decoder made earlier has opened anything yet.
+    const script = `
+      import fs from "node:fs";
+      import { LanguageModel, SphinxDecoder } from ${JSON.stringify(new URL("./binding.ts", import.meta.url).href)};
+      const openFiles = () => fs.readdirSync("/proc/self/fd").length;
+      const before = openFiles();
+      new SphinxDecoder({}, new LanguageModel()).free();
+      process.stdout.write(String(openFiles() - before));
+    `;
+    const opened = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    expect(opened).toBe("0");
+  });
+
   it("a reused decoder gives the same result as a new one (was: the noise estimate carried over)", () => {
     // Broke: the front end's noise estimate outlived the stream, so a caller's word timings depended on
     // what the decoder had heard before (CMN alone was reset).

@@ -37,7 +37,7 @@ interface Native {
   ngram_model_get_counts: (lm: unknown) => unknown;
   ngram_word: (lm: unknown, wid: number) => string | null;
   logmath_init: (base: number, shift: number, useTable: number) => unknown;
-  err_set_logfile: (path: string) => number;
+  err_set_callback: (callback: null, userData: null) => void;
   logmath_exp: (lmath: unknown, p: number) => number;
   ps_get_logmath: (ps: unknown) => unknown;
   ps_get_feat: (ps: unknown) => unknown;
@@ -91,13 +91,17 @@ function load(): Native {
     ngram_model_get_counts: base.func("const uint32_t *ngram_model_get_counts(ngram_model_t *model)"),
     ngram_word: base.func("const char *ngram_word(ngram_model_t *model, int32_t wid)"),
     logmath_init: base.func("logmath_t *logmath_init(double base, int shift, int use_table)"),
-    err_set_logfile: base.func("int err_set_logfile(const char *path)"),
+    err_set_callback: base.func("void err_set_callback(void *callback, void *user_data)"),
     logmath_exp: base.func("double logmath_exp(logmath_t *lmath, int logb_p)"),
     ps_get_logmath: ps.func("logmath_t *ps_get_logmath(ps_decoder_t *ps)"),
     ps_get_feat: ps.func("void *ps_get_feat(ps_decoder_t *ps)"),
     cmn_live_get: base.func("void cmn_live_get(void *cmn, _Out_ float *vec)"),
     cmn_live_set: base.func("void cmn_live_set(void *cmn, const float *vec)"),
   };
+  // PocketSphinx logs through one process-wide FILE, and a decoder made with `-logfn` closes it and
+  // opens another while the other recognizer threads may be writing to it (a use after free). With no
+  // callback nothing is logged and no FILE is touched; every thread sets the same value.
+  native.err_set_callback(null, null);
   return native;
 }
 
@@ -131,12 +135,14 @@ export const VAD_PRESPEECH_FRAMES = 20;
 const FEAT_CEPSIZE_OFFSET = 16;
 const FEAT_CMN_STRUCT_OFFSET = 88;
 
-/** PocketSphinx's arguments for the en-US model with the project's tuning, plus `extraArgs`. */
-function decoderArgs(extraArgs: Record<string, string>): Record<string, string> {
+/**
+ * PocketSphinx's arguments for the en-US model with the project's tuning, plus `extraArgs`. No `-logfn`:
+ * PocketSphinx's log is off for the whole process (see `load`).
+ */
+export function decoderArgs(extraArgs: Record<string, string>): Record<string, string> {
   return {
     "-hmm": EN_US_MODEL.hmm,
     "-dict": EN_US_MODEL.dict,
-    "-logfn": "/dev/null",
     // Pruning, measured with bench/engines/stt.ts and on the LibriVox clips with noise added: a cap on
     // active HMMs (5,000 per frame) and phone-loop lookahead bring the real-time factor from 0.36 to
     // about 0.29 at the same word error rate; a cap on word exits per frame (7) cuts the decoder's
@@ -193,8 +199,6 @@ export class LanguageModel {
   constructor(extraArgs: Record<string, string> = {}) {
     const lib = load();
     const args = decoderArgs(extraArgs);
-    // Decoders send PocketSphinx's log to `-logfn`; the model is read before any decoder exists.
-    lib.err_set_logfile(args["-logfn"] ?? "/dev/null");
     // Scores are integers in the decoder's log base, so the model is read in that base.
     const logmath = lib.logmath_init(Number(args["-logbase"] ?? "1.0001"), 0, 1);
     const handle = lib.ngram_model_read(parseConfig(lib, args), EN_US_MODEL.lm, NGRAM_AUTO, logmath);
