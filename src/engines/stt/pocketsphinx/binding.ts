@@ -38,6 +38,7 @@ interface Native {
   ngram_word: (lm: unknown, wid: number) => string | null;
   logmath_init: (base: number, shift: number, useTable: number) => unknown;
   err_set_callback: (callback: null, userData: null) => void;
+  err_set_logfp: (stream: null) => void;
   logmath_exp: (lmath: unknown, p: number) => number;
   ps_get_logmath: (ps: unknown) => unknown;
   ps_get_feat: (ps: unknown) => unknown;
@@ -92,6 +93,7 @@ function load(): Native {
     ngram_word: base.func("const char *ngram_word(ngram_model_t *model, int32_t wid)"),
     logmath_init: base.func("logmath_t *logmath_init(double base, int shift, int use_table)"),
     err_set_callback: base.func("void err_set_callback(void *callback, void *user_data)"),
+    err_set_logfp: base.func("void err_set_logfp(void *stream)"),
     logmath_exp: base.func("double logmath_exp(logmath_t *lmath, int logb_p)"),
     ps_get_logmath: ps.func("logmath_t *ps_get_logmath(ps_decoder_t *ps)"),
     ps_get_feat: ps.func("void *ps_get_feat(ps_decoder_t *ps)"),
@@ -100,8 +102,10 @@ function load(): Native {
   };
   // PocketSphinx logs through one process-wide FILE, and a decoder made with `-logfn` closes it and
   // opens another while the other recognizer threads may be writing to it (a use after free). With no
-  // callback nothing is logged and no FILE is touched; every thread sets the same value.
+  // callback nothing is logged, and with the FILE disabled (no FILE was opened, so none is closed)
+  // `ps_init` does not print its configuration to stderr; every thread sets the same values.
   native.err_set_callback(null, null);
+  native.err_set_logfp(null);
   return native;
 }
 
