@@ -69,3 +69,21 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
     }
   }
 }
+
+/**
+ * Bin `k` of the spectra X and R of two real signals x and r transformed together as x + i·r:
+ * X[k] = (Z[k] + conj(Z[n−k])) / 2 and R[k] = (Z[k] − conj(Z[n−k])) / 2i.
+ */
+export function twoRealSpectra(
+  re: Float64Array,
+  im: Float64Array,
+  k: number,
+): { xRe: number; xIm: number; rRe: number; rIm: number } {
+  const mirror = (re.length - k) & (re.length - 1);
+  return {
+    xRe: (re[k]! + re[mirror]!) / 2,
+    xIm: (im[k]! - im[mirror]!) / 2,
+    rRe: (im[k]! + im[mirror]!) / 2,
+    rIm: (re[mirror]! - re[k]!) / 2,
+  };
+}

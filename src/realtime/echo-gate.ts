@@ -1,4 +1,4 @@
-import { fft } from "../lib/fft.js";
+import { fft, twoRealSpectra } from "../lib/fft.js";
 import { median } from "../lib/median.js";
 import type { EchoReference } from "./echo-reference.js";
 
@@ -384,24 +384,6 @@ export function correlations(
     cross[TAPS - 1 - lag] = outRe[lag]! / n;
   }
   return { autocorrelation, cross };
-}
-
-/**
- * Bin `k` of the spectra X and R of two real signals x and r transformed together as x + i·r:
- * X[k] = (Z[k] + conj(Z[n−k])) / 2 and R[k] = (Z[k] − conj(Z[n−k])) / 2i.
- */
-function twoRealSpectra(
-  re: Float64Array,
-  im: Float64Array,
-  k: number,
-): { xRe: number; xIm: number; rRe: number; rIm: number } {
-  const mirror = (re.length - k) & (re.length - 1);
-  return {
-    xRe: (re[k]! + re[mirror]!) / 2,
-    xIm: (im[k]! - im[mirror]!) / 2,
-    rRe: (im[k]! + im[mirror]!) / 2,
-    rIm: (re[mirror]! - re[k]!) / 2,
-  };
 }
 
 type WorkArrays = [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];

@@ -143,7 +143,7 @@ const FEAT_CMN_STRUCT_OFFSET = 88;
  * PocketSphinx's arguments for the en-US model with the project's tuning, plus `extraArgs`. No `-logfn`:
  * PocketSphinx's log is off for the whole process (see `load`).
  */
-export function decoderArgs(extraArgs: Record<string, string>): Record<string, string> {
+function decoderArgs(extraArgs: Record<string, string>): Record<string, string> {
   return {
     "-hmm": EN_US_MODEL.hmm,
     "-dict": EN_US_MODEL.dict,
